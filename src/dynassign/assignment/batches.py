@@ -1,0 +1,194 @@
+"""The offer behind the "request texts" button, and the batch request itself."""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from dataclasses import dataclass
+from typing import Any
+
+from django.db import transaction
+from django.db.models import F, QuerySet
+from django.utils import timezone
+
+from dynassign.assignment.models import Assignment, AssignmentEvent, EventKind
+from dynassign.assignment.strategies import registry
+from dynassign.assignment.strategies.base import BatchContext, Reason
+from dynassign.campaigns.models import Contact, MessageStatus
+from dynassign.db import locked
+from dynassign.exceptions import InvalidValue, NotFound
+from dynassign.organizations import config
+from dynassign.organizations.access import role_of
+from dynassign.organizations.roles import Role, has_role
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Offer:
+    """What a request would hand the texter now, and why it is zero when it is."""
+
+    count: int
+    strategy: str
+    reason: Reason | None
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "count": self.count,
+            "strategy": self.strategy,
+            "reason": self.reason.code if self.reason else None,
+            "reason_message": self.reason.value if self.reason else None,
+        }
+
+
+@dataclass(frozen=True)
+class BatchResult:
+    found: bool
+    assigned: int
+    offer: Offer
+
+
+@dataclass
+class _Plan:
+    count: int
+    strategy: str
+    reason: Reason | None
+    batch_query: QuerySet[Contact] | None = None
+
+
+def _load(assignment_id: int, *, lock: bool) -> Assignment:
+    query = Assignment.objects.select_related("campaign__organization", "texter")
+    if lock:
+        query = locked(query)
+    try:
+        return query.get(id=assignment_id)
+    except Assignment.DoesNotExist:
+        raise NotFound(f"Assignment {assignment_id} not found.") from None
+
+
+def _check_caller(assignment: Assignment, caller) -> None:
+    if caller is None or caller.id == assignment.texter_id:
+        return
+    if not has_role(role_of(caller, assignment.campaign.organization_id), Role.ADMIN):
+        raise NotFound(f"Assignment {assignment.id} not found among yours.")
+
+
+def _default_has_current(assignment: Assignment) -> QuerySet[Contact]:
+    return Contact.objects.filter(
+        assignment_id=assignment.id, message_status=MessageStatus.NEEDS_MESSAGE, is_opted_out=False
+    )
+
+
+def counted_against_limit(assignment: Assignment) -> int:
+    """Return what counts against max_contacts: held now plus texted contacts that left."""
+    return Contact.objects.filter(assignment_id=assignment.id).count() + assignment.handed_off_count
+
+
+def _plan(assignment: Assignment, *, requested: int | None, batch_type: str | None, has_any: bool, now: dt.datetime) -> _Plan:
+    """Run the request's steps up to the claim, deciding how many contacts and which."""
+    campaign = assignment.campaign
+    enabled = registry.enabled_names(campaign)
+    name = batch_type or enabled[0]
+    if name not in enabled:
+        return _Plan(0, name, Reason.UNKNOWN_BATCH_TYPE)
+    if assignment.max_contacts == 0:
+        return _Plan(0, name, Reason.LIMIT_REACHED)
+    strategy = registry.get(name)
+
+    wanted = requested or campaign.batch_size or 1
+    if campaign.batch_size:
+        wanted = min(wanted, campaign.batch_size)
+    context = BatchContext(
+        organization=campaign.organization,
+        campaign=campaign,
+        assignment=assignment,
+        texter=assignment.texter,
+        role=role_of(assignment.texter, campaign.organization_id),
+        has_any=has_any,
+        limit=wanted,
+        now=now,
+    )
+    available = strategy.request_new_batch_count(context)
+    count = max(0, min(wanted, available))
+    if count == 0:
+        return _Plan(0, name, context.reason or Reason.NOTHING_LEFT)
+
+    if assignment.max_contacts is not None:
+        room = assignment.max_contacts - counted_against_limit(assignment)
+        count = max(0, min(count, room))
+        if count == 0:
+            return _Plan(0, name, Reason.LIMIT_REACHED)
+
+    batch_query = context.pool()
+    has_current = _default_has_current(assignment)
+    select_contacts = getattr(strategy, "select_contacts", None)
+    if select_contacts is not None:
+        replacement = select_contacts(batch_query, has_current, context) or (None, None)
+        batch_query = replacement[0] if replacement[0] is not None else batch_query
+        has_current = replacement[1] if replacement[1] is not None else has_current
+
+    bulk_send = config.resolve("BULK_SEND", campaign=campaign)
+    if not bulk_send and has_current.order_by()[:count].count() >= count:
+        return _Plan(0, name, Reason.BATCH_UNFINISHED)
+    return _Plan(count, name, None, batch_query)
+
+
+def offer(assignment_id: int, *, caller=None, batch_type: str | None = None, has_any: bool = False) -> Offer:
+    """Return what a request would hand the texter now, assigning nothing."""
+    assignment = _load(assignment_id, lock=False)
+    _check_caller(assignment, caller)
+    plan = _plan(assignment, requested=None, batch_type=batch_type, has_any=has_any, now=timezone.now())
+    return Offer(plan.count, plan.strategy, plan.reason)
+
+
+def _claim(batch_query: QuerySet[Contact], assignment: Assignment, count: int, now: dt.datetime) -> int:
+    """Assign up to ``count`` contacts of ``batch_query`` in one statement and return how many.
+
+    One UPDATE ... WHERE id IN (SELECT id ... LIMIT count FOR UPDATE SKIP
+    LOCKED): on PostgreSQL concurrent claims skip each other's rows instead
+    of waiting, and a row changed by a claim that committed first is
+    re-checked against the query before it is taken, so no contact gets two
+    owners. On SQLite the surrounding BEGIN IMMEDIATE transaction serialises
+    claims instead.
+    """
+    candidates = locked(batch_query.order_by().values("id")[:count], skip_locked=True)
+    return Contact.objects.filter(id__in=candidates).update(assignment_id=assignment.id, updated_at=now)
+
+
+def request_batch(
+    assignment_id: int, *, caller=None, requested: int | None = None, batch_type: str | None = None
+) -> BatchResult:
+    """Assign the texter a batch of contacts, following the campaign's strategy."""
+    if requested is not None and requested < 1:
+        raise InvalidValue(f"count must be a positive number of contacts, not {requested}.")
+    now = timezone.now()
+
+    # The transaction starts by locking the texter's assignment row, so two
+    # requests of one texter (a double click) run one after the other: the
+    # second sees the first's batch when it checks max_contacts and "finish
+    # your batch first".
+    with transaction.atomic():
+        assignment = _load(assignment_id, lock=True)
+        _check_caller(assignment, caller)
+        plan = _plan(assignment, requested=requested, batch_type=batch_type, has_any=False, now=now)
+        assigned = 0
+        if plan.count > 0 and plan.batch_query is not None:
+            assigned = _claim(plan.batch_query, assignment, plan.count, now)
+        if assigned:
+            Assignment.objects.filter(id=assignment.id).update(batch_count=F("batch_count") + 1)
+            take_type = config.resolve("TAKE_CONVERSATIONS_BATCH_TYPE", campaign=assignment.campaign)
+            AssignmentEvent.objects.create(
+                campaign_id=assignment.campaign_id,
+                kind=EventKind.TAKEN if plan.strategy == take_type else EventKind.BATCH,
+                actor=caller if caller is not None else assignment.texter,
+                to_assignment=assignment,
+                contact_count=assigned,
+                strategy=plan.strategy,
+            )
+    log.info(
+        "batch request assignment=%s campaign=%s strategy=%s requested=%s assigned=%s reason=%s",
+        assignment.id, assignment.campaign_id, plan.strategy, requested, assigned,
+        plan.reason.code if plan.reason else None,
+    )
+    next_offer = offer(assignment_id, batch_type=batch_type)
+    return BatchResult(found=assigned > 0, assigned=assigned, offer=next_offer)

@@ -1,0 +1,1 @@
+"""Strategies: pluggable policies deciding who may request a batch and which contacts it holds."""

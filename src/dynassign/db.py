@@ -1,0 +1,22 @@
+"""Database helpers shared by the services."""
+
+from __future__ import annotations
+
+from django.db import connection
+from django.db.models import QuerySet
+
+
+def supports_row_locks() -> bool:
+    """Return whether the database has SELECT ... FOR UPDATE (PostgreSQL).
+
+    On SQLite every transaction starts with BEGIN IMMEDIATE instead (see the
+    settings), which serialises writers, so no row lock is needed.
+    """
+    return connection.features.has_select_for_update
+
+
+def locked(query: QuerySet, *, skip_locked: bool = False) -> QuerySet:
+    """Return ``query`` with FOR UPDATE where the database has it; call inside a transaction."""
+    if supports_row_locks():
+        return query.select_for_update(skip_locked=skip_locked)
+    return query
