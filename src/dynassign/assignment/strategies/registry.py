@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 import logging
+import re
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
 from functools import lru_cache
 from importlib.metadata import entry_points
 from typing import Any
@@ -13,6 +17,31 @@ log = logging.getLogger(__name__)
 
 ENTRY_POINT_GROUP = "dynassign.strategies"
 DEFAULT = "finished-replies"
+BUILT_IN = "built-in"
+
+# Strategy names are typed into DYNAMICASSIGNMENT_BATCHES lists: lowercase
+# words of letters and digits joined by single hyphens, starting with a letter.
+NAME_PATTERN = re.compile(r"[a-z][a-z0-9]*(?:-[a-z0-9]+)*")
+
+
+@dataclass(frozen=True)
+class Source:
+    """Where a loadable strategy comes from: built in, or an installed distribution's entry point."""
+
+    distribution: str | None = None
+    version: str | None = None
+    entry_point: str | None = None
+
+    def __str__(self) -> str:
+        if self.entry_point is None:
+            return BUILT_IN
+        name = self.distribution or "unknown distribution"
+        version = f" {self.version}" if self.version else ""
+        return f"{name}{version} (entry point {self.entry_point})"
+
+
+def is_valid_name(name: Any) -> bool:
+    return isinstance(name, str) and NAME_PATTERN.fullmatch(name) is not None
 
 
 def _builtins() -> list[Any]:
@@ -33,12 +62,21 @@ def _check_contract(strategy: Any, origin: str) -> None:
             raise ConfigurationError(f"Strategy from {origin} lacks {attribute!r}; see the strategy author guide.")
 
 
+def _entry_point_source(entry_point: Any) -> Source:
+    dist = getattr(entry_point, "dist", None)
+    if dist is None:
+        return Source(entry_point=entry_point.value)
+    return Source(distribution=dist.metadata["Name"], version=dist.version, entry_point=entry_point.value)
+
+
 @lru_cache(maxsize=1)
 def all_strategies() -> dict[str, Any]:
     """Return every loadable strategy by name: built-ins first, then entry points."""
     found: dict[str, Any] = {}
+    _sources.clear()
     for strategy in _builtins():
         found[strategy.name] = strategy
+        _sources[strategy.name] = Source()
     for entry_point in entry_points(group=ENTRY_POINT_GROUP):
         try:
             strategy = entry_point.load()
@@ -50,11 +88,41 @@ def all_strategies() -> dict[str, Any]:
             log.warning("strategy %s from %s shadows one already loaded; keeping the first", strategy.name, entry_point.value)
             continue
         found[strategy.name] = strategy
+        _sources[strategy.name] = _entry_point_source(entry_point)
     return found
+
+
+_sources: dict[str, Source] = {}
+
+
+def source(name: str) -> Source:
+    """Return where the loadable strategy ``name`` comes from."""
+    get(name)
+    return _sources.get(name, Source())
 
 
 def reload() -> None:
     all_strategies.cache_clear()
+
+
+@contextmanager
+def registered(strategy: Any) -> Iterator[None]:
+    """Make ``strategy`` loadable under its name inside the block, replacing any of that name.
+
+    Meant for tests and the contract kit, which check a strategy before it
+    is installed through an entry point.
+    """
+    _check_contract(strategy, f"object {strategy!r}")
+    loaded = all_strategies()
+    previous = loaded.get(strategy.name)
+    loaded[strategy.name] = strategy
+    try:
+        yield
+    finally:
+        if previous is None:
+            loaded.pop(strategy.name, None)
+        else:
+            loaded[strategy.name] = previous
 
 
 def split_names(value: Any) -> list[str]:
