@@ -16,7 +16,15 @@ def supports_row_locks() -> bool:
 
 
 def locked(query: QuerySet, *, skip_locked: bool = False) -> QuerySet:
-    """Return ``query`` with FOR UPDATE where the database has it; call inside a transaction."""
+    """Return ``query`` with FOR UPDATE where the database has it; call inside a transaction.
+
+    Only the rows of the queried model are locked (``FOR UPDATE OF``), never
+    those of tables joined by ``select_related``: PostgreSQL rejects locking
+    the nullable side of an outer join, and locking a shared campaign or
+    organization row would make unrelated requests wait on each other.
+    Querysets reduced by ``values()`` ignore ``of`` in Django 5.2 and lock
+    every joined table, so keep joins out of those.
+    """
     if supports_row_locks():
-        return query.select_for_update(skip_locked=skip_locked)
+        return query.select_for_update(skip_locked=skip_locked, of=("self",))
     return query
