@@ -61,28 +61,34 @@ def join_by_link(user, token: str) -> JoinResult:
     if not token or len(token) > 64:
         raise InvalidJoinLink(INVALID_LINK)
     try:
-        with transaction.atomic():
-            campaign = _open_campaign(token)
-            _ensure_membership(user, campaign)
-            existing = Assignment.objects.filter(campaign=campaign, texter=user).first()
-            if existing is not None:
-                return JoinResult(existing, created=False)
-
-            limit = config.resolve("MAX_TEXTERS_PER_CAMPAIGN", campaign=campaign)
-            if limit is not None and Assignment.objects.filter(campaign=campaign).count() >= limit:
-                raise CampaignFull(
-                    f"This campaign is full: it has reached its limit of {limit} texters. "
-                    "Ask the organizer about another campaign."
-                )
-            assignment = Assignment.objects.create(
-                campaign=campaign,
-                texter=user,
-                max_contacts=config.resolve("MAX_CONTACTS_PER_TEXTER", campaign=campaign),
-            )
+        return _join(user, token)
     except IntegrityError:
-        # A second join of the same user committed first; the unique
-        # constraint on (campaign, texter) kept it to one assignment.
-        assignment = Assignment.objects.get(campaign__join_token=token, texter=user)
-        return JoinResult(assignment, created=False)
+        # Another join of this user committed first: its assignment (unique
+        # per campaign and texter) or its membership (unique per user and
+        # organization, raced by links of two campaigns). Joining again finds
+        # the committed row instead of creating a second one.
+        log.info("join retried after a concurrent join user=%s", user.id)
+        return _join(user, token)
+
+
+def _join(user, token: str) -> JoinResult:
+    with transaction.atomic():
+        campaign = _open_campaign(token)
+        _ensure_membership(user, campaign)
+        existing = Assignment.objects.filter(campaign=campaign, texter=user).first()
+        if existing is not None:
+            return JoinResult(existing, created=False)
+
+        limit = config.resolve("MAX_TEXTERS_PER_CAMPAIGN", campaign=campaign)
+        if limit is not None and Assignment.objects.filter(campaign=campaign).count() >= limit:
+            raise CampaignFull(
+                f"This campaign is full: it has reached its limit of {limit} texters. "
+                "Ask the organizer about another campaign."
+            )
+        assignment = Assignment.objects.create(
+            campaign=campaign,
+            texter=user,
+            max_contacts=config.resolve("MAX_CONTACTS_PER_TEXTER", campaign=campaign),
+        )
     log.info("texter joined user=%s campaign=%s assignment=%s", user.id, campaign.id, assignment.id)
     return JoinResult(assignment, created=True)
