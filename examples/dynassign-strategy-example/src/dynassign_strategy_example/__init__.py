@@ -1,0 +1,1 @@
+"""An example dynassign strategy package: small-batches-first."""
