@@ -1,0 +1,43 @@
+# make run    install into .venv, migrate, load the demo, serve on 127.0.0.1:8000
+# make test   run the tests on SQLite, then on a throwaway PostgreSQL cluster;
+#             extra pytest arguments go in ARGS, e.g. make test ARGS="-k join"
+
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+HOST ?= 127.0.0.1
+PORT ?= 8000
+ARGS ?=
+
+# The stamps record which install is current: pip runs again only when
+# pyproject.toml is newer than the stamp.
+RUN_STAMP := $(VENV)/.installed-run
+TEST_STAMP := $(VENV)/.installed-test
+
+.PHONY: run test install clean-venv
+
+run: $(RUN_STAMP)
+	$(BIN)/dynassign migrate --noinput
+	$(BIN)/dynassign collectstatic --noinput --verbosity 0
+	$(BIN)/dynassign load_demo
+	@echo "Serving on http://$(HOST):$(PORT)/ (Ctrl-C stops)"
+	$(BIN)/gunicorn dynassign.wsgi --bind $(HOST):$(PORT) --workers 2 --threads 8 --access-logfile -
+
+test: $(TEST_STAMP)
+	scripts/run-tests $(ARGS)
+
+install: $(RUN_STAMP)
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+
+$(RUN_STAMP): pyproject.toml | $(BIN)/python
+	$(BIN)/pip install --quiet --editable .
+	touch $@
+
+$(TEST_STAMP): pyproject.toml | $(BIN)/python
+	$(BIN)/pip install --quiet --editable '.[test]'
+	touch $@ $(RUN_STAMP)
+
+clean-venv:
+	rm -rf $(VENV)

@@ -1,0 +1,1 @@
+"""Tests for dynassign. The folder layout mirrors src/dynassign."""
