@@ -201,10 +201,3 @@ def campaign_contacts(
     items = page[: filters.limit]
     has_more = len(page) > filters.limit
     return {"items": items, "next_after_id": items[-1]["id"] if has_more else None}
-
-
-@router.patch("/assignments/{assignment_id}", response={200: schemas.MaxContactsOut, **_ERRORS})
-def change_max_contacts(request: HttpRequest, assignment_id: int, payload: schemas.MaxContactsIn) -> dict[str, Any]:
-    """Set a texter's max_contacts; lowering it below what they hold removes nothing."""
-    assignment = services.set_max_contacts(assignment_id, request.auth, payload.max_contacts)
-    return {"assignment_id": assignment.id, "max_contacts": assignment.max_contacts}

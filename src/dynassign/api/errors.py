@@ -19,9 +19,10 @@ from dynassign.exceptions import DynassignError
 
 log = logging.getLogger(__name__)
 
-# Parts of a pydantic error location that name where the value came from,
-# not the field itself.
-_SOURCES = {"body", "query", "path", "form", "file", "header", "cookie", "payload", "filters"}
+# The first part of a validation error location names where the value came
+# from; the next may name the endpoint's parameter holding a whole schema.
+_SOURCES = {"body", "query", "path", "form", "file", "header", "cookie"}
+_SCHEMA_PARAMETERS = {"payload", "filters", "page"}
 
 _CODES_BY_STATUS = {
     400: "bad_request",
@@ -42,7 +43,11 @@ def error_response(api: NinjaAPI, request: HttpRequest, status: int, code: str, 
 
 def field_name(location: tuple[Any, ...] | list[Any]) -> str:
     """Return the dotted field name of a validation error location, without its source."""
-    parts = [str(part) for part in location if str(part) not in _SOURCES]
+    parts = [str(part) for part in location]
+    if parts and parts[0] in _SOURCES:
+        parts = parts[1:]
+    if len(parts) > 1 and parts[0] in _SCHEMA_PARAMETERS:
+        parts = parts[1:]
     return ".".join(parts) or "request body"
 
 

@@ -14,6 +14,7 @@ from dynassign.assignment.counts import assignment_counts
 from dynassign.assignment.joining import join_by_link
 from dynassign.assignment.models import Assignment
 from dynassign.assignment.releasing import release
+from dynassign.campaigns.services import set_max_contacts
 from dynassign.exceptions import PermissionDenied
 from dynassign.messaging.models import Message
 from dynassign.messaging.sending import close_contact, opt_out, render_script, send_message
@@ -98,6 +99,19 @@ def my_assignments(request: HttpRequest) -> list[dict[str, Any]]:
 def assignment_detail(request: HttpRequest, assignment_id: int) -> dict[str, Any]:
     assignment = assignment_for(request.auth, assignment_id)
     return assignment_out(assignment, _texter_role(assignment))
+
+
+# An admin endpoint, but it sits here because Django matches the first URL
+# pattern for a path, so every method of /assignments/{id} must share a router.
+@router.patch(
+    "/assignments/{assignment_id}",
+    response={200: schemas.MaxContactsOut, 403: schemas.ErrorOut, 404: schemas.ErrorOut, 422: schemas.ErrorOut},
+    tags=["campaigns"],
+)
+def change_max_contacts(request: HttpRequest, assignment_id: int, payload: schemas.MaxContactsIn) -> dict[str, Any]:
+    """Set a texter's max_contacts; lowering it below what they hold removes nothing."""
+    assignment = set_max_contacts(assignment_id, request.auth, payload.max_contacts)
+    return {"assignment_id": assignment.id, "max_contacts": assignment.max_contacts}
 
 
 @router.get("/assignments/{assignment_id}/offer", response={200: schemas.OfferOut, 404: schemas.ErrorOut})
