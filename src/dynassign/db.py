@@ -24,7 +24,13 @@ def locked(query: QuerySet, *, skip_locked: bool = False) -> QuerySet:
     organization row would make unrelated requests wait on each other.
     Querysets reduced by ``values()`` ignore ``of`` in Django 5.2 and lock
     every joined table, so keep joins out of those.
+
+    The lock is ``FOR NO KEY UPDATE``: no service changes a primary key, and
+    unlike ``FOR UPDATE`` it lets other transactions insert rows that refer
+    to the locked one (a message to a contact of an assignment being
+    released), which otherwise wait for it in a lock cycle PostgreSQL ends as
+    a deadlock.
     """
     if supports_row_locks():
-        return query.select_for_update(skip_locked=skip_locked, of=("self",))
+        return query.select_for_update(skip_locked=skip_locked, of=("self",), no_key=True)
     return query
