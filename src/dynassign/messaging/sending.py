@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from django.db import transaction
 from django.utils import timezone
 
+from dynassign.assignment.models import Assignment
 from dynassign.campaigns.models import Contact, MessageStatus
 from dynassign.campaigns.texting_hours import TextingHours
 from dynassign.db import locked
@@ -49,6 +50,19 @@ def render_script(script: str, contact: Contact, texter=None) -> str:
 
 
 def _load_contact(contact_id: int) -> Contact:
+    """Lock and return a contact, locking its assignment's row first.
+
+    Batch requests and releases lock an assignment before its contacts. A
+    send takes the same order, so a send whose handler updates the
+    assignment (outbound unassign) cannot wait in a cycle with a release of
+    that assignment, which PostgreSQL would end as a deadlock.
+    """
+    # NOTE: a contact reassigned between this read and the contact's lock
+    # leaves its new assignment locked after the contact; that window is
+    # one statement wide.
+    assignment_id = Contact.objects.filter(id=contact_id).values_list("assignment_id", flat=True).first()
+    if assignment_id is not None:
+        list(locked(Assignment.objects.filter(id=assignment_id).only("id")))
     query = locked(Contact.objects.select_related("campaign__organization", "assignment"))
     try:
         return query.get(id=contact_id)
