@@ -35,8 +35,13 @@ $(RUN_STAMP): pyproject.toml | $(BIN)/python
 	$(BIN)/pip install --quiet --editable .
 	touch $@
 
-$(TEST_STAMP): pyproject.toml | $(BIN)/python
-	$(BIN)/pip install --quiet --editable '.[test]'
+# The tests of the strategy plugin contract load the example strategy
+# package through its entry point, so it is installed beside the project.
+EXAMPLE_STRATEGY := examples/dynassign-strategy-example
+
+$(TEST_STAMP): pyproject.toml $(wildcard $(EXAMPLE_STRATEGY)/pyproject.toml) | $(BIN)/python
+	$(BIN)/pip install --quiet --editable '.[test]' \
+		$(if $(wildcard $(EXAMPLE_STRATEGY)/pyproject.toml),--editable $(EXAMPLE_STRATEGY))
 	touch $@ $(RUN_STAMP)
 
 clean-venv:
