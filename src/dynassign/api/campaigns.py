@@ -23,7 +23,7 @@ router = Router(tags=["campaigns"])
 
 _ERRORS = {403: schemas.ErrorOut, 404: schemas.ErrorOut, 409: schemas.ErrorOut, 422: schemas.ErrorOut}
 
-# An upload's answer lists at most this many rejected rows, so a file of a
+# An upload's response lists at most this many rejected rows, so a file of a
 # million bad rows still gets a response of a few megabytes.
 MAX_REPORTED_ROWS = 10_000
 

@@ -65,10 +65,12 @@ def install(api: NinjaAPI) -> None:
     """Register the handlers that turn every failure into the JSON error body."""
 
     def on_domain_error(request: HttpRequest, error: DynassignError) -> HttpResponse:
+        log.info("request rejected path=%s status=%s code=%s", request.path, error.status, error.code)
         return error_response(api, request, error.status, error.code, error.message)
 
     def on_validation_error(request: HttpRequest, error: ValidationError) -> HttpResponse:
         message, fields = describe_validation_errors(error.errors)
+        log.info("invalid request path=%s fields=%s", request.path, [field["field"] for field in fields])
         return error_response(api, request, 422, "invalid_value", message, errors=fields)
 
     def on_authentication_error(request: HttpRequest, error: AuthenticationError) -> HttpResponse:

@@ -1,8 +1,8 @@
-"""Loading what a read endpoint shows, with the same access rule the services apply.
+"""Loaders for read endpoints, applying the access rule of the services.
 
-A texter sees their own assignments and the contacts those hold; an admin of
-the organization sees any of them. Anyone else gets NotFound, so ids of other
-texters' work reveal nothing.
+A texter may read their own assignments and the contacts assigned to them.
+An admin of the organization may read any of them. Anyone else gets
+NotFound, so ids of other texters' work reveal nothing.
 """
 
 from __future__ import annotations

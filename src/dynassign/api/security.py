@@ -1,4 +1,4 @@
-"""How API requests sign in: a per-user bearer token or the Django session."""
+"""Sign-in for API requests: a per-user bearer token or the Django session."""
 
 from __future__ import annotations
 
@@ -26,6 +26,7 @@ class BearerToken(HttpBearer):
     def authenticate(self, request: HttpRequest, token: str) -> Any:
         api_token = ApiToken.find(token.strip()) if token.strip() else None
         if api_token is None or not api_token.user.is_active:
+            log.info("api token rejected path=%s token=%s", request.path, api_token.id if api_token else None)
             # A wrong token is an error even when a session cookie is present,
             # so a client learns at once that its token no longer works.
             raise AuthenticationError(message="The API token is invalid or revoked; get a new one from POST /api/auth/token.")

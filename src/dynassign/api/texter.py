@@ -132,7 +132,7 @@ def _batch_out(assignment_id: int, result: batches.BatchResult) -> dict[str, Any
 
 @router.post("/assignments/{assignment_id}/batches", response={200: schemas.BatchOut, 404: schemas.ErrorOut})
 def request_batch(request: HttpRequest, assignment_id: int, payload: schemas.BatchIn) -> dict[str, Any]:
-    """Request a batch of contacts; the answer carries the new offer and counts."""
+    """Request a batch of contacts; the response contains the new offer and counts."""
     result = batches.request_batch(
         assignment_id, caller=request.auth, requested=payload.count, batch_type=payload.batch_type or None
     )
@@ -144,7 +144,7 @@ def request_batch(request: HttpRequest, assignment_id: int, payload: schemas.Bat
     response={200: schemas.BatchOut, 403: schemas.ErrorOut, 404: schemas.ErrorOut},
 )
 def take_conversations(request: HttpRequest, assignment_id: int) -> dict[str, Any]:
-    """Request conversations nobody holds, with the campaign's take-conversations batch type and size."""
+    """Request unassigned conversations with the campaign's take-conversations batch type and size."""
     campaign = assignment_for(request.auth, assignment_id).campaign
     if not config.resolve("TAKE_CONVERSATIONS", campaign=campaign):
         raise PermissionDenied(
