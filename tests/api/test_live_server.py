@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import threading
+
 import httpx
 import pytest
 
@@ -81,3 +83,41 @@ def test_no_credentials_over_http_is_401(http):
 
     assert response.status_code == 401
     assert response.headers["content-type"].startswith("application/json")
+
+
+def test_double_submitted_batch_over_http(http, live_server):
+    organizer = _sign_up(http, "doubleorganizer")
+    organization = http.post("/organizations", json={"name": "Double"}, headers=organizer).json()
+    campaign = http.post(
+        f"/organizations/{organization['id']}/campaigns",
+        json={"title": "Double click", "batch_size": 10, "use_dynamic_assignment": True},
+        headers=organizer,
+    ).json()
+    rows = "".join(f"First{n},Last{n},212201{n:04d}\r\n" for n in range(25))
+    http.post(
+        f"/campaigns/{campaign['id']}/contacts",
+        files={"file": ("contacts.csv", ("firstName,lastName,cell\r\n" + rows).encode(), "text/csv")},
+        headers=organizer,
+    )
+    http.post(f"/campaigns/{campaign['id']}/start", headers=organizer)
+    volunteer = _sign_up(http, "doubleclicker")
+    assignment_id = http.post(campaign["join_path"].removeprefix("/api"), headers=volunteer).json()["id"]
+    barrier = threading.Barrier(2)
+    assigned: list[int] = []
+
+    def click() -> None:
+        with httpx.Client(base_url=f"{live_server.url}/api", timeout=30) as client:
+            barrier.wait()
+            response = client.post(f"/assignments/{assignment_id}/batches", json={}, headers=volunteer)
+            assigned.append(response.json()["assigned"])
+
+    clicks = [threading.Thread(target=click) for _ in range(2)]
+    for thread in clicks:
+        thread.start()
+    for thread in clicks:
+        thread.join()
+    stats = http.get(f"/campaigns/{campaign['id']}/stats", headers=organizer).json()
+
+    assert sorted(assigned) == [0, 10]
+    assert stats["assigned"] == 10
+    assert stats["pool"] == 15
