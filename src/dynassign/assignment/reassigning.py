@@ -93,7 +93,7 @@ def reassign(
             query = query.filter(assignment__isnull=False) if not targets else query
         if targets:
             query = query.filter(is_opted_out=False).exclude(assignment_id__in=[target.id for target in targets])
-        rows = list(locked(query.order_by("id").values_list("id", "assignment_id", "message_status"))[:count])
+        rows = _lock_rows(query, targets, count)
 
         # Contacts a texter sent to keep counting against their max_contacts
         # after they leave.
@@ -116,6 +116,23 @@ def reassign(
             _record(campaign, caller, None, len(ids))
     log.info("reassigned campaign=%s contacts=%s targets=%s by user=%s", campaign.id, len(ids), per_texter, caller.id)
     return ReassignResult(len(ids), per_texter)
+
+
+def _lock_rows(query, targets: list[Assignment], count: int | None) -> list[tuple[int, int | None, str]]:
+    """Lock and return (id, assignment id, status) of up to ``count`` contacts of ``query``.
+
+    The assignments involved are locked before their contacts, the order
+    batch requests, releases and sends use: locking contacts first deadlocked
+    with a release of the same assignment on PostgreSQL. The contacts are
+    then locked and filtered again, so one that changed meanwhile is moved
+    only if it still matches.
+    """
+    candidates = list(query.order_by("id").values_list("id", "assignment_id")[:count])
+    involved = {assignment_id for _, assignment_id in candidates if assignment_id is not None}
+    involved.update(target.id for target in targets)
+    list(locked(Assignment.objects.filter(id__in=involved).order_by("id").only("id")))
+    ids = [contact_id for contact_id, _ in candidates]
+    return list(locked(query.filter(id__in=ids).order_by("id").values_list("id", "assignment_id", "message_status")))
 
 
 def _record(campaign: Campaign, caller, target: Assignment | None, moved: int) -> None:
