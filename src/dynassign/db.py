@@ -22,8 +22,6 @@ def locked(query: QuerySet, *, skip_locked: bool = False) -> QuerySet:
     those of tables joined by ``select_related``: PostgreSQL rejects locking
     the nullable side of an outer join, and locking a shared campaign or
     organization row would make unrelated requests wait on each other.
-    Querysets reduced by ``values()`` ignore ``of`` in Django 5.2 and lock
-    every joined table, so keep joins out of those.
 
     The lock is ``FOR NO KEY UPDATE``: no service changes a primary key, and
     unlike ``FOR UPDATE`` it lets other transactions insert rows that refer
