@@ -16,7 +16,7 @@ from dynassign.assignment.strategies import registry
 from dynassign.assignment.strategies.base import BatchContext, Reason
 from dynassign.campaigns.models import Contact, MessageStatus
 from dynassign.db import locked
-from dynassign.exceptions import InvalidValue, NotFound
+from dynassign.exceptions import InvalidValue, NotFound, PermissionDenied
 from dynassign.organizations import config
 from dynassign.organizations.access import role_of
 from dynassign.organizations.roles import Role, has_role
@@ -67,9 +67,16 @@ def _load(assignment_id: int, *, lock: bool) -> Assignment:
 
 
 def _check_caller(assignment: Assignment, caller) -> None:
-    if caller is None or caller.id == assignment.texter_id:
+    if caller is None:
         return
-    if not has_role(role_of(caller, assignment.campaign.organization_id), Role.ADMIN):
+    role = role_of(caller, assignment.campaign.organization_id)
+    if caller.id == assignment.texter_id:
+        if role == Role.SUSPENDED:
+            raise PermissionDenied(
+                f"Your account is suspended in {assignment.campaign.organization.name}; contact an admin."
+            )
+        return
+    if not has_role(role, Role.ADMIN):
         raise NotFound(f"Assignment {assignment.id} not found among yours.")
 
 
