@@ -20,7 +20,7 @@ class DynassignConfig(AppConfig):
 
 
 def check_environment_settings(app_configs: Any = None, **kwargs: Any) -> list[checks.CheckMessage]:
-    """Report an environment variable that names an unknown strategy or holds an invalid setting.
+    """Report an environment variable that names an unknown strategy or has an invalid value.
 
     Django runs this before runserver, migrate and most other commands;
     ``raise_on_invalid_environment`` runs it before a WSGI server serves.

@@ -26,7 +26,7 @@ NAME_PATTERN = re.compile(r"[a-z][a-z0-9]*(?:-[a-z0-9]+)*")
 
 @dataclass(frozen=True)
 class Source:
-    """Where a loadable strategy comes from: built in, or an installed distribution's entry point."""
+    """The origin of a loadable strategy: built in, or an installed distribution's entry point."""
 
     distribution: str | None = None
     version: str | None = None

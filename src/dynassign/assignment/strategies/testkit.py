@@ -287,7 +287,7 @@ def _holders(campaign: Campaign) -> dict[int, int]:
 
 
 def _send_everything(assignment: Assignment) -> None:
-    """Stand in for a texter who sends every initial text and answers every reply they hold."""
+    """Stand in for a texter who sends every initial text and responds to every reply they have."""
     held = Contact.objects.filter(assignment_id=assignment.id)
     held.filter(message_status=MessageStatus.NEEDS_MESSAGE).update(message_status=MessageStatus.MESSAGED)
     held.filter(message_status=MessageStatus.NEEDS_RESPONSE).update(message_status=MessageStatus.CONVO)

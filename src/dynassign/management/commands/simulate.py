@@ -1,9 +1,9 @@
 """``dynassign simulate``: drive a running dynassign server over HTTP like a text-a-thon.
 
-Texters sign up, follow the join link at once, and each repeatedly requests
-a batch, sends the initial message to every contact in it, answers or closes
-the replies that the simulated contacts send through the fake message
-service, and sometimes releases the rest of a batch. The run ends when no
+Texters sign up and follow the join link at once. Each then repeatedly
+requests a batch and sends the initial message to every contact in it. Some
+contacts reply through the fake message service, and the texter responds to
+or closes each reply. Sometimes a texter releases the rest of a batch. The run ends when no
 texter can get more and nothing is left to answer, or at ``--max-seconds``.
 It then prints what happened and checks through the API that no contact was
 held by two texters, that every ``max_contacts`` held and that no opted-out
@@ -35,14 +35,14 @@ PASSWORD_BYTES = 12
 # Retries of a request that got 503 (the database was busy), and the pause between them.
 BUSY_RETRIES = 5
 BUSY_PAUSE_SECONDS = 0.2
-# Pause of a texter who has nothing to do, before it asks for an offer again.
+# Pause of a texter who has nothing to do before it requests an offer again.
 IDLE_PAUSE_SECONDS = 1.0
 # A texter whose requests fail this many times stops, so a broken server ends the run.
 MAX_TEXTER_ERRORS = 20
 PAGE_LIMIT = 1000
 REPLY_TEXTS = ["Yes, count me in!", "Who is this?", "Maybe, tell me more.", "Not interested, thanks."]
 ANSWER_TEXT = "Thanks for your reply! Here is how to get involved."
-# Share of answered replies; the rest are closed.
+# Fraction of replies that get a response; the texter closes the rest.
 ANSWER_SHARE = 0.7
 
 
@@ -87,13 +87,13 @@ def join_token_from(link: str) -> str:
         text = check_loopback_url(text, "--join-link").path
     token = text.rstrip("/").rsplit("/", 1)[-1]
     if not token:
-        raise CommandError(f"--join-link {link!r} holds no join token; pass the link an admin shared, e.g. /api/join/TOKEN.")
+        raise CommandError(f"--join-link {link!r} contains no join token; pass the link an admin shared, e.g. /api/join/TOKEN.")
     return token
 
 
 @dataclass
 class Metrics:
-    """What the texters did and how the server responded."""
+    """Counts of the texters' actions and the server's responses, with request latencies in seconds."""
 
     latencies: dict[str, list[float]] = field(default_factory=dict)
     statuses: Counter[int] = field(default_factory=Counter)
@@ -132,7 +132,7 @@ def percentiles(values: list[float]) -> dict[int, float]:
 
 @dataclass
 class Ledger:
-    """The simulator's own record of who holds which contact, to check the server against.
+    """The simulator's own record of which texter has which contact, to check the server against.
 
     A texter's contacts are entered when its listing first shows them and
     removed just before it releases them, so a contact released by one
@@ -168,7 +168,7 @@ def check_final_listing(
     """Compare the server's contact listing with the ledger; return one message per violation.
 
     ``assignment_of`` maps each simulated texter to its assignment id and
-    ``campaign_assignments`` holds every assignment id of the campaign.
+    ``campaign_assignments`` contains every assignment id of the campaign.
     """
     violations = []
     by_id = {contact["id"]: contact for contact in contacts}
@@ -236,7 +236,7 @@ class Simulation:
         self, kind: str, method: str, path: str, token: str, *, json: Any = None, params: dict[str, Any] | None = None,
         expect: tuple[int, ...] = (200,),
     ) -> Any:
-        """Send one API request, retrying while the server answers 503, and return the JSON body."""
+        """Send one API request, retrying while the server returns 503, and return the JSON body."""
         headers = {"Authorization": f"Bearer {token}"} if token else {}
         for attempt in range(BUSY_RETRIES + 1):
             started = time.perf_counter()
@@ -525,12 +525,14 @@ class Command(BaseCommand):
         metrics = simulation.metrics
         settings = simulation.settings
         write = self.stdout.write
+
         if simulation.bound_hit:
             outcome = f"stopped at the --max-seconds bound ({settings.max_seconds:g} s)"
         elif stats["pool"] == 0 and stats["needsResponse"] == 0:
             outcome = "campaign done: no contact left to request, no reply waiting"
         else:
             outcome = "no texter can request more"
+
         write(f"Simulated {settings.texters} texters on campaign {simulation.campaign_id} at {settings.url}, seed {settings.seed}")
         write(f"Outcome: {outcome} after {elapsed:.1f} s")
         write(
@@ -543,6 +545,7 @@ class Command(BaseCommand):
             f"Batches: {metrics.batch_requests} requests, {metrics.batches} assigned {metrics.contacts_assigned} contacts; "
             f"refusals by reason: {refusals}"
         )
+
         everything = [value for values in metrics.latencies.values() for value in values]
         overall = percentiles(everything)
         batch = percentiles(metrics.latencies.get("POST /assignments/{id}/batches", []))
@@ -557,6 +560,7 @@ class Command(BaseCommand):
             f"Campaign: {stats['total']} contacts, {stats['pool']} in the pool, {stats['assigned']} assigned, "
             f"{stats['opted_out']} opted out, {stats['needsResponse']} replies waiting"
         )
+
         if violations:
             write(f"Invariant violations ({len(violations)}):")
             for violation in violations:
