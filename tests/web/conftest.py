@@ -71,7 +71,7 @@ def unlabelled_controls(page: Any) -> list[str]:
     return page.evaluate(UNLABELLED_CONTROLS_JS)
 
 
-def screenshot(page: Any, name: str) -> None:
-    """Save a full-page screenshot for the user guide."""
+def screenshot(page: Any, name: str, *, full_page: bool = True) -> None:
+    """Save a screenshot for the user guide, of the whole page or of the viewport."""
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=True)
+    page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=full_page)

@@ -331,3 +331,19 @@ def test_status_counts_move_after_send(admin_client, make_campaign, make_user, j
     page = admin_client.get(reverse("dashboard-live", args=[campaign.id])).content.decode()
     assert 'data-stat="messaged">2<' in page
     assert 'data-stat="needsMessage">0<' in page
+
+
+def test_create_organization_makes_owner(client, make_user):
+    user = make_user()
+    client.force_login(user)
+    response = client.post(reverse("organization-new"), {"name": "Riverside Votes"})
+    membership = Membership.objects.get(user=user)
+    assert response["Location"] == reverse("organization", args=[membership.organization_id])
+    assert membership.role == Role.OWNER
+
+
+def test_create_organization_without_name_is_422(client, make_user):
+    client.force_login(make_user())
+    response = client.post(reverse("organization-new"), {"name": "  "})
+    assert response.status_code == 422
+    assert b"An organization needs a name." in response.content

@@ -11,6 +11,7 @@ from dynassign.campaigns.models import Contact, MessageStatus
 from dynassign.messaging.sending import receive_message
 from dynassign.organizations.models import Membership
 from dynassign.organizations.roles import Role
+from tests.fixtures import add_contacts, make_cells
 
 pytestmark = pytest.mark.django_db
 
@@ -299,8 +300,6 @@ def test_take_conversations_for_vetted_texter(client, make_campaign, make_user, 
         contacts=0, strategies="finished-replies,vetted-takeconversations",
         settings={"TAKE_CONVERSATIONS": True, "TAKE_CONVERSATIONS_BATCH_SIZE": 2},
     )
-    from tests.fixtures import add_contacts, make_cells
-
     add_contacts(campaign, make_cells(3, start=500), status=MessageStatus.NEEDS_RESPONSE)
     vetted = make_user(organization, Role.VETTED_TEXTER)
     assignment = join(vetted, campaign)

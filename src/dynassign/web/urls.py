@@ -22,6 +22,7 @@ urlpatterns = [
 ]
 
 urlpatterns += [
+    path("organizations/new/", admin_org.organization_new, name="organization-new"),
     path("organizations/<int:organization_id>/", admin_org.organization, name="organization"),
     path("organizations/<int:organization_id>/settings/", admin_org.organization_settings, name="organization-settings"),
     path("organizations/<int:organization_id>/members/", admin_org.members, name="members"),

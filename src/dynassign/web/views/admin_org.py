@@ -16,7 +16,7 @@ from dynassign.organizations import config
 from dynassign.organizations.access import require_role
 from dynassign.organizations.models import Membership, Organization
 from dynassign.organizations.roles import Role
-from dynassign.organizations.services import add_member, set_role, update_settings
+from dynassign.organizations.services import add_member, create_organization, set_role, update_settings
 from dynassign.web.forms import (
     ASSIGNMENT_SETTINGS,
     ORGANIZATION_SETTINGS,
@@ -121,3 +121,12 @@ def invite_member(request: HttpRequest, organization_id: int) -> HttpResponse:
     membership = add_member(organization_id, request.user, user, request.POST.get("role") or Role.TEXTER)
     messages.success(request, f"{user.username} is a member as {membership.get_role_display()}.")
     return redirect("members", organization_id=organization_id)
+
+
+@require_POST
+@member_view
+def organization_new(request: HttpRequest) -> HttpResponse:
+    """Create an organization owned by the caller."""
+    org = create_organization(request.user, request.POST.get("name", ""))
+    messages.success(request, f"Organization {org.name} created; you are its owner.")
+    return redirect("organization", organization_id=org.id)

@@ -56,8 +56,10 @@ def batches_chart(campaign: Campaign, now: dt.datetime) -> str:
         js=[],  # no script from a third-party host; the chart is static SVG
     )
     chart.x_labels = labels
-    chart.add("Batches", batches)
+    # Batches go on the secondary axis: a batch contains many contacts, so one
+    # scale would flatten the batch bars.
     chart.add("Contacts", contacts)
+    chart.add("Batches", batches, secondary=True)
     return chart.render(is_unicode=True)
 
 
