@@ -13,7 +13,7 @@ from dynassign.assignment.models import Assignment
 from dynassign.campaigns.models import Contact, MessageStatus
 from dynassign.campaigns.texting_hours import TextingHours
 from dynassign.db import locked
-from dynassign.exceptions import Conflict, InvalidValue, NotFound
+from dynassign.exceptions import Conflict, InvalidValue, NotFound, PermissionDenied
 from dynassign.messaging.handlers import enabled_handlers
 from dynassign.messaging.models import Direction, Message, OptOut
 from dynassign.messaging.services import current_service
@@ -71,10 +71,13 @@ def _load_contact(contact_id: int) -> Contact:
 
 
 def _check_sender(contact: Contact, caller) -> None:
-    """Only the contact's current assignee, or an admin of the organization, may send."""
+    """Check that ``caller`` is the contact's current assignee or an admin of its organization, and not suspended."""
+    role = role_of(caller, contact.campaign.organization_id)
+    if role == Role.SUSPENDED:
+        raise PermissionDenied(f"Your account is suspended in {contact.campaign.organization.name}; contact an admin.")
     if contact.assignment is not None and contact.assignment.texter_id == caller.id:
         return
-    if has_role(role_of(caller, contact.campaign.organization_id), Role.ADMIN):
+    if has_role(role, Role.ADMIN):
         return
     raise NotFound(f"Contact {contact.id} is not assigned to you; it may have been reassigned.")
 
