@@ -60,8 +60,10 @@ def test_messy_file_stores_trimmed_names_and_e164(campaign):
     for first_name, last_name, cell in Contact.objects.filter(campaign=campaign).values_list(
         "first_name", "last_name", "cell"
     ):
-        assert first_name == first_name.strip() and first_name
-        assert last_name == last_name.strip() and last_name
+        assert first_name
+        assert first_name == first_name.strip()
+        assert last_name
+        assert last_name == last_name.strip()
         assert phonenumbers.is_valid_number(phonenumbers.parse(cell))
         assert cell == phonenumbers.format_number(phonenumbers.parse(cell), phonenumbers.PhoneNumberFormat.E164)
 
@@ -185,6 +187,18 @@ def test_other_columns_are_custom_fields(campaign):
     assert contact.external_id == "V-17"
     assert contact.zip == "97201"
     assert contact.custom_fields == {"precinct": "OR-12", "address": "Pine St, 4"}
+
+
+def test_imported_contact_has_model_defaults(campaign):
+    import_contacts(campaign, csv_file("Ann,Lee,(503) 555-0172,,"))
+
+    contact = Contact.objects.get(campaign=campaign)
+    assert contact.message_status == "needsMessage"
+    assert contact.assignment_id is None
+    assert contact.is_opted_out is False
+    assert contact.updated_at is not None
+    assert contact.custom_fields == {}
+    assert (contact.zip, contact.external_id) == ("", "")
 
 
 def test_columns_in_any_order_and_case(campaign):

@@ -23,7 +23,7 @@ _UNKNOWN_ZONE = "Etc/Unknown"
 
 
 class InvalidCell(ValueError):
-    """A cell that is not a valid number of the expected region; the message says why."""
+    """A cell that is not a valid number of the expected region, with a message stating why."""
 
     def __init__(self, message: str) -> None:
         super().__init__(message)
@@ -91,15 +91,20 @@ def timezone_for_zip(zip_code: str) -> str:
 
 @cache
 def _zip_zones() -> dict[str, str]:
-    """Map every zip code that ``zipcodes`` knows to its zone; built once, about 42,000 entries."""
+    """Map every zip code in ``zipcodes`` to its zone, built once (about 42,000 entries).
+
+    The zips are read by two-digit prefix because ``zipcodes.list_all()``
+    builds all of its records at once, which peaks at about 100 MB.
+    """
     import zipcodes
 
     valid_zones = zoneinfo.available_timezones()
-    return {
-        entry["zip_code"]: entry["timezone"]
-        for entry in zipcodes.list_all()
-        if entry.get("timezone") in valid_zones
-    }
+    zones: dict[str, str] = {}
+    for prefix in range(100):
+        for entry in zipcodes.similar_to(f"{prefix:02d}"):
+            if entry.get("timezone") in valid_zones:
+                zones[entry["zip_code"]] = entry["timezone"]
+    return zones
 
 
 def timezone_for_cell(e164: str) -> str:

@@ -155,9 +155,9 @@ def check_utf8(binary: IO[bytes]) -> None:
 
 
 def not_utf8(line: int, byte: bytes) -> InvalidContactFile:
-    shown = f"byte 0x{byte.hex().upper()}" if byte else "the last character"
+    described = f"byte 0x{byte.hex().upper()}" if byte else "the last character"
     return InvalidContactFile(
-        f"The file is not UTF-8: {shown} on line {line} cannot be decoded. {_SAVE_AS_UTF8}",
+        f"The file is not UTF-8: {described} on line {line} cannot be decoded. {_SAVE_AS_UTF8}",
         code="wrong_encoding",
     )
 

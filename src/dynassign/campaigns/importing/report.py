@@ -18,12 +18,12 @@ _IN_MEMORY_BYTES = 1024 * 1024
 
 
 class RejectReason(enum.StrEnum):
-    """Why a row of an upload was not imported; the value is the code shown to admins."""
+    """Reason code of a rejected row, as shown to admins."""
 
     WRONG_COLUMN_COUNT = "wrong_column_count"
     MISSING_FIRST_NAME = "missing_first_name"
     MISSING_LAST_NAME = "missing_last_name"
-    # An empty cell is an invalid cell too: the message says it is empty.
+    # An empty cell is an invalid cell too, with a message stating that it is empty.
     INVALID_CELL = "invalid_cell"
     DUPLICATE_CELL = "duplicate_cell"
     VALUE_TOO_LONG = "value_too_long"

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import csv
+import json
 import logging
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import NamedTuple
 
 from django.db import IntegrityError, transaction
 
@@ -20,6 +22,7 @@ from dynassign.campaigns.importing.reader import (
     open_text,
 )
 from dynassign.campaigns.importing.report import ImportReport, RejectedRow, RejectReason
+from dynassign.campaigns.importing.storage import ContactWriter, cells_among
 from dynassign.campaigns.models import Campaign, Contact
 from dynassign.db import locked
 from dynassign.messaging.models import OptOut
@@ -28,9 +31,8 @@ from dynassign.organizations import config
 logger = logging.getLogger(__name__)
 
 CHUNK_ROWS = 5000
-# Rows per INSERT statement: 1,000 rows of 12 columns stay far below the
-# bind-parameter limits of SQLite (32,766) and PostgreSQL (65,535).
-_INSERT_BATCH = 1000
+# One encoder for every row: json.dumps with options builds a new one per call.
+_encode_json = json.JSONEncoder(ensure_ascii=False).encode
 _CHUNK_ATTEMPTS = 3
 
 
@@ -43,9 +45,8 @@ def _max_length(field_name: str) -> int:
 _LIMITS = {name: _max_length(name) for name in ("first_name", "last_name", "zip", "external_id")}
 
 
-@dataclass(frozen=True)
-class _Row:
-    """A row that passed every check that needs no database."""
+class _Row(NamedTuple):
+    """A row that passed every check that needs no database; a named tuple because it is built per row."""
 
     line: int
     first_name: str
@@ -73,8 +74,8 @@ def import_contacts(
     setting) and are stored in E.164.
 
     The file is read as a stream and stored in chunks of ``chunk_rows`` rows,
-    each in its own transaction, so memory stays flat and a crash keeps the
-    chunks already stored; importing the same file again skips them as
+    each in its own transaction, so memory stays flat. A crash keeps the
+    chunks already stored, and importing the same file again skips them as
     duplicates. Raises InvalidContactFile when the file is not UTF-8 or its
     header lacks a required column.
     """
@@ -139,6 +140,13 @@ class _ChunkImporter:
         self.report = report
         self.chunk_rows = chunk_rows
         self.known_zones = set(campaign.contact_timezones or [])
+        self.writer = ContactWriter()
+        self.length_limits = [
+            (columns.names[columns.first_name], _LIMITS["first_name"]),
+            (columns.names[columns.last_name], _LIMITS["last_name"]),
+            (_column_name(columns, columns.zip, "zip"), _LIMITS["zip"]),
+            (_column_name(columns, columns.external_id, "external_id"), _LIMITS["external_id"]),
+        ]
         self.rows: list[_Row] = []
         self.rejected: list[RejectedRow] = []
         self.lines_in_chunk = 0
@@ -192,9 +200,7 @@ class _ChunkImporter:
 
         zip_code = _optional(fields, columns.zip)
         external_id = _optional(fields, columns.external_id)
-        too_long = self._first_too_long(
-            line, first_name=first_name, last_name=last_name, zip=zip_code, external_id=external_id
-        )
+        too_long = self._first_too_long(line, (first_name, last_name, zip_code, external_id))
         if too_long is not None:
             return too_long
 
@@ -210,17 +216,10 @@ class _ChunkImporter:
             timezone=timezone,
         )
 
-    def _first_too_long(self, line: int, **values: str) -> RejectedRow | None:
-        header_names = {
-            "first_name": self.columns.names[self.columns.first_name],
-            "last_name": self.columns.names[self.columns.last_name],
-            "zip": "zip",
-            "external_id": "external_id",
-        }
-        for field_name, value in values.items():
-            limit = _LIMITS[field_name]
+    def _first_too_long(self, line: int, values: tuple[str, str, str, str]) -> RejectedRow | None:
+        """Return a rejection for the first of first name, last name, zip, external id that does not fit."""
+        for value, (column, limit) in zip(values, self.length_limits):
             if len(value) > limit:
-                column = header_names[field_name]
                 return _reject(
                     line, column, RejectReason.VALUE_TOO_LONG,
                     f"The {column} value has {len(value)} characters; at most {limit} fit.",
@@ -271,19 +270,11 @@ class _ChunkImporter:
 
     def _store_chunk_once(self) -> _StoredChunk:
         cells = [row.cell for row in self.rows]
-        existing = set(
-            Contact.objects.filter(campaign=self.campaign, cell__in=cells).values_list("cell", flat=True)
-        )
-        opted_out = set(
-            OptOut.objects.filter(organization_id=self.campaign.organization_id, cell__in=cells).values_list(
-                "cell", flat=True
-            )
-        )
+        existing = cells_among(Contact.objects.filter(campaign=self.campaign), cells)
+        opted_out = cells_among(OptOut.objects.filter(organization_id=self.campaign.organization_id), cells)
 
         new_rows = [row for row in self.rows if row.cell not in existing]
-        Contact.objects.bulk_create(
-            [self._contact(row, row.cell in opted_out) for row in new_rows], batch_size=_INSERT_BATCH
-        )
+        self.writer.insert([self._contact_values(row, row.cell in opted_out) for row in new_rows])
         duplicates = [
             _reject(
                 row.line, CELL, RejectReason.DUPLICATE_CELL,
@@ -300,17 +291,18 @@ class _ChunkImporter:
             timezones=self._record_timezones({row.timezone for row in new_rows}),
         )
 
-    def _contact(self, row: _Row, is_opted_out: bool) -> Contact:
-        return Contact(
-            campaign_id=self.campaign.pk,
-            first_name=row.first_name,
-            last_name=row.last_name,
-            cell=row.cell,
-            zip=row.zip,
-            external_id=row.external_id,
-            custom_fields=row.custom_fields,
-            timezone=row.timezone,
-            is_opted_out=is_opted_out,
+    def _contact_values(self, row: _Row, is_opted_out: bool) -> tuple[object, ...]:
+        """Return the values of a new contact in the order of storage.ROW_FIELDS."""
+        return (
+            self.campaign.pk,
+            row.first_name,
+            row.last_name,
+            row.cell,
+            row.zip,
+            row.external_id,
+            _encode_json(row.custom_fields),
+            row.timezone,
+            is_opted_out,
         )
 
     def _record_timezones(self, zones: set[str]) -> list[str] | None:
@@ -327,6 +319,10 @@ class _ChunkImporter:
         merged = sorted(set(stored or []) | new_zones)
         Campaign.objects.filter(pk=self.campaign.pk).update(contact_timezones=merged)
         return merged
+
+
+def _column_name(columns: Columns, index: int | None, default: str) -> str:
+    return default if index is None else columns.names[index]
 
 
 def _optional(fields: list[str], index: int | None) -> str:
