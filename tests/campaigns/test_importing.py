@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import threading
 from pathlib import Path
 
 import phonenumbers
@@ -95,6 +96,7 @@ def test_messy_file_again_imports_nothing(campaign):
         ("Ann,Lee,+1 416 555 0199,97201,X1", "cell", RejectReason.INVALID_CELL),
         ("Ann," + "L" * 101 + ",(503) 555-0172,97201,X1", "lastName", RejectReason.VALUE_TOO_LONG),
         ("Ann,Lee,(503) 555-0172,97201-12345-6789,X1", "zip", RejectReason.VALUE_TOO_LONG),
+        ("Ann,Lee\x00,(503) 555-0172,97201,X1", "", RejectReason.MALFORMED_ROW),
     ],
 )
 def test_bad_row_is_rejected_with_reason(campaign, row, column, code):
@@ -202,9 +204,13 @@ def test_imported_contact_has_model_defaults(campaign):
 
 
 def test_columns_in_any_order_and_case(campaign):
-    report = import_contacts(campaign, csv_file("(503) 555-0172,Lee,Ann", header="Cell,LASTNAME,firstname"))
+    report = import_contacts(
+        campaign, csv_file("(503) 555-0172,Lee,Ann", "503.555.0172,Ray,Bob", header="Cell,LASTNAME,firstname")
+    )
 
     assert report.imported == 1
+    [duplicate] = report.rejected_rows
+    assert (duplicate.line, duplicate.column) == (3, "Cell")
     contact = Contact.objects.get(campaign=campaign)
     assert (contact.first_name, contact.last_name, contact.cell) == ("Ann", "Lee", "+15035550172")
     assert contact.custom_fields == {}
@@ -489,3 +495,36 @@ def test_normalize_cell_matches_phonenumbers(text, region):
     else:
         with pytest.raises(phones.InvalidCell):
             phones.normalize_cell(text, region)
+
+
+def test_read_ahead_stops_thread_when_closed():
+    from dynassign.campaigns.importing.service import _read_ahead
+
+    def endless():
+        number = 0
+        while True:
+            number += 1
+            yield number
+
+    items = _read_ahead(endless())
+    assert next(items) == 1
+    assert next(items) == 2
+
+    items.close()
+
+    names = [thread.name for thread in threading.enumerate()]
+    assert "contact-import-reader" not in names
+
+
+def test_read_ahead_raises_after_earlier_items():
+    from dynassign.campaigns.importing.service import _read_ahead
+
+    def failing():
+        yield "first"
+        raise ValueError("broken source")
+
+    items = _read_ahead(failing())
+
+    assert next(items) == "first"
+    with pytest.raises(ValueError, match="broken source"):
+        next(items)

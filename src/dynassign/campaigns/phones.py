@@ -78,6 +78,7 @@ def _normalize_with_parser(text: str, region: str) -> str:
     return phonenumbers.format_number(number, PhoneNumberFormat.E164)
 
 
+@lru_cache(maxsize=65536)
 def timezone_for_zip(zip_code: str) -> str:
     """Return the IANA zone of a US zip code (``97201``, ``97201-1234``, or ``8285`` for ``08285``), or ''."""
     digits = zip_code.strip()
