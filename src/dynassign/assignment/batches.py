@@ -149,17 +149,24 @@ def offer(assignment_id: int, *, caller=None, batch_type: str | None = None, has
 
 
 def _claim(batch_query: QuerySet[Contact], assignment: Assignment, count: int, now: dt.datetime) -> int:
-    """Assign up to ``count`` contacts of ``batch_query`` in one statement and return how many.
+    """Assign up to ``count`` contacts of ``batch_query`` and return how many.
 
-    One UPDATE ... WHERE id IN (SELECT id ... LIMIT count FOR UPDATE SKIP
-    LOCKED): on PostgreSQL concurrent claims skip each other's rows instead
-    of waiting, and a row changed by a claim that committed first is
-    re-checked against the query before it is taken, so no contact gets two
-    owners. On SQLite the surrounding BEGIN IMMEDIATE transaction serialises
-    claims instead.
+    SELECT id ... LIMIT count FOR UPDATE SKIP LOCKED, then UPDATE those ids,
+    in the caller's transaction: on PostgreSQL concurrent claims skip each
+    other's rows instead of waiting, and a row changed by a claim that
+    committed first is re-checked against the query before it is locked, so
+    no contact gets two owners. On SQLite the surrounding BEGIN IMMEDIATE
+    transaction serialises claims instead.
+
+    The ids are read before the UPDATE on purpose. Inside one
+    UPDATE ... WHERE id IN (SELECT ... LIMIT count FOR UPDATE SKIP LOCKED),
+    PostgreSQL 15 may run the subquery as the inner side of a nested-loop
+    semi join, once per outer row. Each run skips the rows the statement
+    already updated, so the UPDATE assigned more than ``count`` contacts.
     """
-    candidates = locked(batch_query.order_by().values("id")[:count], skip_locked=True)
-    return Contact.objects.filter(id__in=candidates).update(assignment_id=assignment.id, updated_at=now)
+    candidates = locked(batch_query.order_by().values_list("id", flat=True)[:count], skip_locked=True)
+    ids = list(candidates)
+    return Contact.objects.filter(id__in=ids).update(assignment_id=assignment.id, updated_at=now)
 
 
 def request_batch(
