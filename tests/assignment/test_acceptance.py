@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from dynassign.assignment.batches import offer, request_batch
+from dynassign.assignment.counts import campaign_counts
 from dynassign.assignment.joining import join_by_link
 from dynassign.assignment.models import Assignment
 from dynassign.assignment.releasing import release
@@ -47,11 +48,11 @@ def reply_to(assignment: Assignment, count: int) -> list[Contact]:
     return contacts
 
 
-# A01: simultaneous requests split the pool exactly.
+# Simultaneous requests split the pool exactly.
 
 
 @pytest.mark.django_db(transaction=True)
-def test_a01_simultaneous_requests_split_pool(organization, make_user, make_campaign, join):
+def test_simultaneous_requests_split_pool(organization, make_user, make_campaign, join):
     campaign = make_campaign(contacts=25, batch_size=10, strategies="all-texters")
     assignments = [join(make_user(organization), campaign) for _ in range(3)]
 
@@ -68,11 +69,11 @@ def test_a01_simultaneous_requests_split_pool(organization, make_user, make_camp
     assert request_batch(late.id).assigned == 0
 
 
-# A02: a double-submitted request gives one batch.
+# A double-submitted request gives one batch.
 
 
 @pytest.mark.django_db(transaction=True)
-def test_a02_double_submit_gives_one_batch(organization, make_user, make_campaign, join):
+def test_double_submit_gives_one_batch(organization, make_user, make_campaign, join):
     campaign = make_campaign(contacts=2000, batch_size=500, strategies="finished-replies")
     assignment = join(make_user(organization), campaign)
 
@@ -88,11 +89,11 @@ def test_a02_double_submit_gives_one_batch(organization, make_user, make_campaig
     assert pool_size(campaign) == 1000
 
 
-# A03: joins at the limit, again, with a wrong token, on an archived campaign.
+# Joins at the limit, again, with a wrong token, on an archived campaign.
 
 
 @pytest.mark.django_db(transaction=True)
-def test_a03_joins_at_limit(organization, make_user, make_campaign, admin):
+def test_joins_at_limit(organization, make_user, make_campaign, admin):
     campaign = make_campaign(contacts=5, settings={"MAX_TEXTERS_PER_CAMPAIGN": 3})
     first, second, third, fourth = (make_user(organization) for _ in range(4))
     join_by_link(first, campaign.join_token)
@@ -128,7 +129,7 @@ def test_a03_joins_at_limit(organization, make_user, make_campaign, admin):
 
 @pytest.mark.django_db
 @pytest.mark.parametrize("fields", [{"is_started": False}, {"use_dynamic_assignment": False}])
-def test_a03_closed_campaign_refuses_joins(organization, make_user, make_campaign, fields):
+def test_closed_campaign_refuses_joins(organization, make_user, make_campaign, fields):
     campaign = make_campaign(contacts=5, **fields)
     user = make_user()
 
@@ -139,7 +140,7 @@ def test_a03_closed_campaign_refuses_joins(organization, make_user, make_campaig
     assert not Membership.objects.filter(user=user).exists()
 
 
-# A04: MAX_CONTACTS_PER_TEXTER unset, 150, and 0.
+# MAX_CONTACTS_PER_TEXTER unset, 150, and 0.
 
 
 @pytest.mark.django_db
@@ -147,7 +148,7 @@ def test_a03_closed_campaign_refuses_joins(organization, make_user, make_campaig
     ("limit", "expected"),
     [(None, [100, 100, 100, 100, 100, 0]), (150, [100, 50, 0]), (0, [0])],
 )
-def test_a04_max_contacts_per_texter(organization, make_user, make_campaign, join, limit, expected):
+def test_max_contacts_per_texter(organization, make_user, make_campaign, join, limit, expected):
     settings = {} if limit is None else {"MAX_CONTACTS_PER_TEXTER": limit}
     campaign = make_campaign(contacts=500, batch_size=100, settings=settings)
     assignment = join(make_user(organization), campaign)
@@ -163,11 +164,11 @@ def test_a04_max_contacts_per_texter(organization, make_user, make_campaign, joi
     assert request_batch(assignment.id).assigned == 0
 
 
-# A05: stopping a texter and letting them back.
+# Stopping a texter and letting them back.
 
 
 @pytest.mark.django_db
-def test_a05_stop_texter_and_let_back(organization, make_user, make_campaign, join, admin):
+def test_stop_texter_and_let_back(organization, make_user, make_campaign, join, admin):
     campaign = make_campaign(contacts=200, batch_size=50)
     texter = make_user(organization)
     assignment = join(texter, campaign)
@@ -191,11 +192,11 @@ def test_a05_stop_texter_and_let_back(organization, make_user, make_campaign, jo
     assert request_batch(assignment.id).assigned == 40
 
 
-# A06: a client cannot ask its way past the limit.
+# A client cannot ask its way past the limit.
 
 
 @pytest.mark.django_db
-def test_a06_client_cannot_exceed_limit(organization, make_user, make_campaign, join, admin):
+def test_client_cannot_exceed_limit(organization, make_user, make_campaign, join, admin):
     campaign = make_campaign(contacts=1000, batch_size=100)
     assignment = join(make_user(organization), campaign)
     set_max_contacts(assignment.id, admin, 150)
@@ -211,11 +212,11 @@ def test_a06_client_cannot_exceed_limit(organization, make_user, make_campaign, 
     assert held(assignment) == 150
 
 
-# A07: the button tells why it is hidden.
+# A zero offer carries the reason the button is hidden.
 
 
 @pytest.mark.django_db
-def test_a07_offer_reason_replies_first(organization, make_user, make_campaign, join):
+def test_offer_reason_replies_first(organization, make_user, make_campaign, join):
     campaign = make_campaign(contacts=1000, batch_size=20, strategies="finished-replies")
     texter = make_user(organization)
     assignment = join(texter, campaign)
@@ -235,7 +236,7 @@ def test_a07_offer_reason_replies_first(organization, make_user, make_campaign, 
 
 
 @pytest.mark.django_db
-def test_a07_offer_reason_not_vetted(organization, make_user, make_campaign, join, admin):
+def test_offer_reason_not_vetted(organization, make_user, make_campaign, join, admin):
     campaign = make_campaign(contacts=1000, batch_size=20, strategies="vetted-texters")
     texter = make_user(organization)
     assignment = join(texter, campaign)
@@ -250,11 +251,11 @@ def test_a07_offer_reason_not_vetted(organization, make_user, make_campaign, joi
     assert offer(assignment.id).count == 20
 
 
-# A08: opt-outs follow the cell across campaigns.
+# Opt-outs follow the cell across campaigns.
 
 
 @pytest.mark.django_db
-def test_a08_opt_out_follows_cell(organization, make_user, make_campaign, join):
+def test_opt_out_follows_cell(organization, make_user, make_campaign, join):
     cells = make_cells(10, start=8000)
     cell_x = cells[0]
     first = make_campaign(cells=[cell_x, *make_cells(3, start=8100)])
@@ -268,15 +269,13 @@ def test_a08_opt_out_follows_cell(organization, make_user, make_campaign, join):
     assert not Contact.objects.filter(assignment=assignment, cell=cell_x).exists()
     assert Contact.objects.get(campaign=second, cell=cell_x).is_opted_out
 
-    from dynassign.assignment.counts import campaign_counts
-
     assert not campaign_counts(second)["initial_texts_complete"]
     send_all(assignment)
     assert campaign_counts(second)["initial_texts_complete"]
 
 
 @pytest.mark.django_db
-def test_a08_take_conversations_skips_opted_out(organization, make_user, make_campaign, join, admin):
+def test_take_conversations_skips_opted_out(organization, make_user, make_campaign, join, admin):
     campaign = make_campaign(batch_size=10, strategies=f"finished-replies,{TAKE}")
     contacts = add_contacts(campaign, make_cells(10, start=8200), status=MessageStatus.NEEDS_RESPONSE)
     for contact in contacts[:5]:
@@ -287,7 +286,7 @@ def test_a08_take_conversations_skips_opted_out(organization, make_user, make_ca
     assert not Contact.objects.filter(assignment=vetted, is_opted_out=True).exists()
 
 
-# A09: texting hours by the contact's time zone.
+# Texting hours by the contact's time zone.
 
 
 def tz_campaign(make_campaign, **settings):
@@ -299,7 +298,7 @@ def tz_campaign(make_campaign, **settings):
 
 
 @pytest.mark.django_db
-def test_a09_hours_not_enforced(organization, make_user, make_campaign, join, clock):
+def test_hours_not_enforced(organization, make_user, make_campaign, join, clock):
     campaign = tz_campaign(make_campaign)
     assignment = join(make_user(organization), campaign)
     clock.set("07:00", NEW_YORK)
@@ -308,7 +307,7 @@ def test_a09_hours_not_enforced(organization, make_user, make_campaign, join, cl
 
 
 @pytest.mark.django_db
-def test_a09_hours_enforced_by_contact_zone(organization, make_user, make_campaign, join, clock):
+def test_hours_enforced_by_contact_zone(organization, make_user, make_campaign, join, clock):
     campaign = tz_campaign(
         make_campaign, TEXTING_HOURS_ENFORCED=True, TEXTING_HOURS_START=9, TEXTING_HOURS_END=21
     )
@@ -326,11 +325,11 @@ def test_a09_hours_enforced_by_contact_zone(organization, make_user, make_campai
     assert zones == {LOS_ANGELES}
 
 
-# A10: default requests take only contacts never texted.
+# Default requests take only contacts never texted.
 
 
 @pytest.mark.django_db
-def test_a10_default_request_takes_only_unsent(organization, make_user, make_campaign, join):
+def test_default_request_takes_only_unsent(organization, make_user, make_campaign, join):
     campaign = make_campaign(batch_size=10, strategies=f"finished-replies,{TAKE}")
     unsent = add_contacts(campaign, make_cells(4, start=10000))
     taken_statuses = {
@@ -361,11 +360,11 @@ def test_a10_default_request_takes_only_unsent(organization, make_user, make_cam
     assert request_batch(texter.id, batch_type=TAKE).assigned == 0
 
 
-# A11: split assignment: send, hand off, take.
+# Split assignment: send, hand off, take.
 
 
 @pytest.mark.django_db
-def test_a11_split_assignment(organization, make_user, make_campaign, join, admin):
+def test_split_assignment(organization, make_user, make_campaign, join, admin):
     campaign = make_campaign(
         contacts=10, batch_size=5, strategies=f"finished-replies,{TAKE}", settings={"OUTBOUND_UNASSIGN": True}
     )
@@ -394,11 +393,11 @@ def test_a11_split_assignment(organization, make_user, make_campaign, join, admi
     assert offer(assignment.id).reason == Reason.LIMIT_REACHED
 
 
-# A12: vetting: one first batch, release, conversations.
+# Vetting: one first batch, release, conversations.
 
 
 @pytest.mark.django_db
-def test_a12_vetting_first_batch_release(organization, make_user, make_campaign, join, admin):
+def test_vetting_first_batch_release(organization, make_user, make_campaign, join, admin):
     campaign = make_campaign(
         contacts=200, batch_size=25, strategies="vetted-texters",
         settings={"RELEASE_CONVERSATIONS": True, "RELEASE_CONVERSATIONS_VETTED_ONLY": True},
@@ -428,11 +427,11 @@ def test_a12_vetting_first_batch_release(organization, make_user, make_campaign,
     assert request_batch(vetted.id).assigned == 25
 
 
-# A13: release answers with fresh counts, and twice is harmless.
+# A release returns fresh counts, and a second release moves nothing.
 
 
 @pytest.mark.django_db
-def test_a13_release_fresh_counts(organization, make_user, make_campaign, join):
+def test_release_fresh_counts(organization, make_user, make_campaign, join):
     campaign = make_campaign(
         contacts=60, batch_size=30, strategies=f"finished-replies,{TAKE}", settings={"RELEASE_CONVERSATIONS": True}
     )

@@ -112,7 +112,7 @@ def apply(operation: tuple[str, int, int], campaign: Campaign, assignments: list
 
 
 @pytest.mark.django_db
-@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+@settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
 @given(
     steps=operations,
     bulk_send=st.booleans(),

@@ -226,7 +226,7 @@ def test_batch_never_crosses_campaigns(make_campaign, texter_in):
     assert set(Contact.objects.filter(assignment=assignment).values_list("campaign_id", flat=True)) == {first.id}
 
 
-# Step 8: the answer and the offer.
+# Step 8: the result and the next offer.
 
 
 def test_answer_carries_next_offer(make_campaign, texter_in):
