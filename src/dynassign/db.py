@@ -19,8 +19,8 @@ def locked(query: QuerySet, *, skip_locked: bool = False) -> QuerySet:
     """Return ``query`` with FOR UPDATE where the database has it; call inside a transaction.
 
     Only the rows of the queried model are locked (``FOR UPDATE OF``), never
-    those of tables joined by ``select_related``: PostgreSQL rejects locking
-    the nullable side of an outer join, and locking a shared campaign or
+    those of tables joined by ``select_related``. PostgreSQL rejects locking
+    the nullable side of an outer join, and a lock on a shared campaign or
     organization row would make unrelated requests wait on each other.
 
     The lock is ``FOR NO KEY UPDATE``: no service changes a primary key, and

@@ -57,9 +57,9 @@ def _load_contact(contact_id: int) -> Contact:
     assignment (outbound unassign) cannot wait in a cycle with a release of
     that assignment, which PostgreSQL would end as a deadlock.
     """
-    # NOTE: a contact reassigned between this read and the contact's lock
-    # leaves its new assignment locked after the contact; that window is
-    # one statement wide.
+    # NOTE: a contact reassigned between this read and its lock gets its new
+    # assignment updated without that assignment locked first, so a deadlock
+    # stays possible in that window of one statement.
     assignment_id = Contact.objects.filter(id=contact_id).values_list("assignment_id", flat=True).first()
     if assignment_id is not None:
         list(locked(Assignment.objects.filter(id=assignment_id).only("id")))
