@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from django.db import connection
 
 from dynassign.assignment.models import Assignment
 from dynassign.campaigns.models import Contact, MessageStatus
@@ -414,3 +415,24 @@ def test_empty_message_is_422(api_as, texter, make_campaign, join):
 
     assert response.status_code == 422
     assert "empty" in response.json()["message"]
+
+
+@pytest.mark.postgres_only
+def test_batch_size_holds_with_nested_loop_plan(api_as, texter, make_campaign, join):
+    campaign = make_campaign(contacts=0, batch_size=10)
+    assignment = join(texter, campaign)
+    with connection.cursor() as cursor:
+        # Statistics of an empty contact table, and no hash, merge or
+        # materialize steps: the plan PostgreSQL picks for a fresh install.
+        cursor.execute("ANALYZE campaigns_contact")
+        for setting in ("enable_hashjoin", "enable_mergejoin", "enable_material", "enable_hashagg", "enable_sort"):
+            cursor.execute(f"SET {setting} = off")
+    add_contacts(campaign, make_cells(25, start=7000))
+    try:
+        body = api_as(texter).post(f"/api/assignments/{assignment.id}/batches", {}).json()
+    finally:
+        with connection.cursor() as cursor:
+            cursor.execute("RESET ALL")
+
+    assert body["assigned"] == 10
+    assert Contact.objects.filter(assignment=assignment).count() == 10
