@@ -422,8 +422,8 @@ def test_batch_size_holds_with_nested_loop_plan(api_as, texter, make_campaign, j
     campaign = make_campaign(contacts=0, batch_size=10)
     assignment = join(texter, campaign)
     with connection.cursor() as cursor:
-        # Statistics of an empty contact table, and no hash, merge or
-        # materialize steps: the plan PostgreSQL picks for a fresh install.
+        # Empty-table statistics without hash, merge or materialize steps
+        # force the nested-loop plan that PostgreSQL chose with stale statistics.
         cursor.execute("ANALYZE campaigns_contact")
         for setting in ("enable_hashjoin", "enable_mergejoin", "enable_material", "enable_hashagg", "enable_sort"):
             cursor.execute(f"SET {setting} = off")
