@@ -62,9 +62,12 @@ def make_campaign(db, organization) -> Callable[..., Campaign]:
         campaign_settings = dict(settings or {})
         if strategies:
             campaign_settings["DYNAMICASSIGNMENT_BATCHES"] = strategies
-        values = {"is_started": True, "use_dynamic_assignment": True, "batch_size": batch_size, **fields}
+        values = {
+            "is_started": True, "use_dynamic_assignment": True, "batch_size": batch_size, "script": "Hi {firstName}!",
+            **fields,
+        }
         campaign = Campaign.objects.create(
-            organization=owner, title=f"Campaign {next(_sequence)}", script="Hi {firstName}!",
+            organization=owner, title=f"Campaign {next(_sequence)}",
             settings=campaign_settings, contact_timezones=[timezone], **values,
         )
         add_contacts(campaign, cells or make_cells(contacts, start=next(_sequence) * 10000), timezone=timezone)
