@@ -24,11 +24,6 @@ HEADER = "firstName,lastName,cell,zip,external_id"
 
 
 @pytest.fixture
-def organization(db) -> Organization:
-    return Organization.objects.create(name="Upload Test Organization")
-
-
-@pytest.fixture
 def campaign(organization) -> Campaign:
     return Campaign.objects.create(organization=organization, title="Upload test")
 
@@ -477,15 +472,29 @@ def test_cell_spellings_dedupe_to_one_contact(organization, drawn):
     assert list(Contact.objects.filter(campaign=campaign).values_list("cell", flat=True)) == [e164]
 
 
-@settings(max_examples=300, deadline=None)
+NANP_REGIONS = ["US", "CA", "PR"]
+
+
+@st.composite
+def nanp_spellings(draw) -> str:
+    """Draw a ten-digit number with one of the prefixes and separators people write."""
+    digits = draw(st.text(alphabet="0123456789", min_size=10, max_size=10))
+    prefix = draw(st.sampled_from(["", "1", "+1", "+", "1-", "+1 ", "0"]))
+    separator = draw(st.sampled_from(["", "-", ".", " ", "/"]))
+    if draw(st.booleans()):
+        return f"{prefix}({digits[:3]}) {digits[3:6]}{separator}{digits[6:]}"
+    return prefix + separator.join([digits[:3], digits[3:6], digits[6:]])
+
+
+@settings(max_examples=500, deadline=None)
 @given(
-    text=st.text(alphabet="0123456789+-(). /x", max_size=18),
-    region=st.sampled_from(["US", "CA", "GB", "PR"]),
+    text=st.one_of(st.text(alphabet="0123456789+-(). /x", max_size=18), nanp_spellings()),
+    region=st.sampled_from([*NANP_REGIONS, "GB"]),
 )
 def test_normalize_cell_matches_phonenumbers(text, region):
     try:
         expected = phonenumbers.parse(text, region)
-        valid = phonenumbers.is_valid_number(expected) and phonenumbers.region_code_for_number(expected) == region
+        valid = phonenumbers.is_valid_number_for_region(expected, region)
     except phonenumbers.NumberParseException:
         valid = False
 
