@@ -1,0 +1,1 @@
+"""Load generator, baselines and report for dynassign's performance benchmark."""
