@@ -15,7 +15,7 @@ from dynassign.assignment.models import Assignment, AssignmentEvent, EventKind
 from dynassign.assignment.strategies import registry
 from dynassign.assignment.strategies.base import BatchContext, Reason
 from dynassign.campaigns.models import Contact, MessageStatus
-from dynassign.db import locked
+from dynassign.db import locked, supports_row_locks
 from dynassign.exceptions import InvalidValue, NotFound, PermissionDenied
 from dynassign.organizations import config
 from dynassign.organizations.access import role_of
@@ -54,12 +54,16 @@ class _Plan:
     strategy: str
     reason: Reason | None
     batch_query: QuerySet[Contact] | None = None
+    role: str | None = None
 
 
 def _load(assignment_id: int, *, lock: bool) -> Assignment:
     query = Assignment.objects.select_related("campaign__organization", "texter")
-    if lock:
-        query = locked(query)
+    if lock and supports_row_locks():
+        # Only the assignment row: FOR UPDATE without OF would also lock the
+        # joined campaign and organization rows and so queue every texter
+        # of the campaign behind one another.
+        query = query.select_for_update(of=("self",))
     try:
         return query.get(id=assignment_id)
     except Assignment.DoesNotExist:
@@ -91,8 +95,20 @@ def counted_against_limit(assignment: Assignment) -> int:
     return Contact.objects.filter(assignment_id=assignment.id).count() + assignment.handed_off_count
 
 
-def _plan(assignment: Assignment, *, requested: int | None, batch_type: str | None, has_any: bool, now: dt.datetime) -> _Plan:
-    """Run the request's steps up to the claim, deciding how many contacts and which."""
+def _plan(
+    assignment: Assignment,
+    *,
+    requested: int | None,
+    batch_type: str | None,
+    has_any: bool,
+    now: dt.datetime,
+    role: str | None = None,
+) -> _Plan:
+    """Run the request's steps up to the claim, deciding how many contacts and which.
+
+    ``role`` is the texter's role when the caller already read it in this
+    transaction; otherwise it is looked up.
+    """
     campaign = assignment.campaign
     enabled = registry.enabled_names(campaign)
     name = batch_type or enabled[0]
@@ -110,7 +126,7 @@ def _plan(assignment: Assignment, *, requested: int | None, batch_type: str | No
         campaign=campaign,
         assignment=assignment,
         texter=assignment.texter,
-        role=role_of(assignment.texter, campaign.organization_id),
+        role=role if role is not None else role_of(assignment.texter, campaign.organization_id),
         has_any=has_any,
         limit=wanted,
         now=now,
@@ -118,13 +134,13 @@ def _plan(assignment: Assignment, *, requested: int | None, batch_type: str | No
     available = strategy.request_new_batch_count(context)
     count = max(0, min(wanted, available))
     if count == 0:
-        return _Plan(0, name, context.reason or Reason.NOTHING_LEFT)
+        return _Plan(0, name, context.reason or Reason.NOTHING_LEFT, role=context.role)
 
     if assignment.max_contacts is not None:
         room = assignment.max_contacts - counted_against_limit(assignment)
         count = max(0, min(count, room))
         if count == 0:
-            return _Plan(0, name, Reason.LIMIT_REACHED)
+            return _Plan(0, name, Reason.LIMIT_REACHED, role=context.role)
 
     batch_query = context.pool()
     has_current = _default_has_current(assignment)
@@ -136,8 +152,8 @@ def _plan(assignment: Assignment, *, requested: int | None, batch_type: str | No
 
     bulk_send = config.resolve("BULK_SEND", campaign=campaign)
     if not bulk_send and has_current.order_by()[:count].count() >= count:
-        return _Plan(0, name, Reason.BATCH_UNFINISHED)
-    return _Plan(count, name, None, batch_query)
+        return _Plan(0, name, Reason.BATCH_UNFINISHED, role=context.role)
+    return _Plan(count, name, None, batch_query, role=context.role)
 
 
 def offer(assignment_id: int, *, caller=None, batch_type: str | None = None, has_any: bool = False) -> Offer:
@@ -164,7 +180,9 @@ def _claim(batch_query: QuerySet[Contact], assignment: Assignment, count: int, n
     semi join, once per outer row. Each run skips the rows the statement
     already updated, so the UPDATE assigned more than ``count`` contacts.
     """
-    candidates = locked(batch_query.order_by().values_list("id", flat=True)[:count], skip_locked=True)
+    # The batch query keeps its own order: the default pool is ordered as its
+    # partial index is, which keeps the scan on that index.
+    candidates = locked(batch_query.values_list("id", flat=True)[:count], skip_locked=True)
     ids = list(candidates)
     return Contact.objects.filter(id__in=ids).update(assignment_id=assignment.id, updated_at=now)
 
@@ -190,6 +208,7 @@ def request_batch(
             assigned = _claim(plan.batch_query, assignment, plan.count, now)
         if assigned:
             Assignment.objects.filter(id=assignment.id).update(batch_count=F("batch_count") + 1)
+            assignment.batch_count += 1
             take_type = config.resolve("TAKE_CONVERSATIONS_BATCH_TYPE", campaign=assignment.campaign)
             AssignmentEvent.objects.create(
                 campaign_id=assignment.campaign_id,
@@ -199,10 +218,16 @@ def request_batch(
                 contact_count=assigned,
                 strategy=plan.strategy,
             )
+
+        # The new offer is planned in the same transaction, with the row
+        # still locked, so it sees this batch and no other request of this
+        # texter can slip in between; it reuses the loaded assignment and role.
+        after = _plan(assignment, requested=None, batch_type=batch_type, has_any=False, now=timezone.now(),
+                      role=plan.role)
     log.info(
         "batch request assignment=%s campaign=%s strategy=%s requested=%s assigned=%s reason=%s",
         assignment.id, assignment.campaign_id, plan.strategy, requested, assigned,
         plan.reason.code if plan.reason else None,
     )
-    next_offer = offer(assignment_id, batch_type=batch_type)
+    next_offer = Offer(after.count, after.strategy, after.reason)
     return BatchResult(found=assigned > 0, assigned=assigned, offer=next_offer)

@@ -87,13 +87,20 @@ class BatchContext:
         return 0
 
     def pool(self) -> QuerySet[Contact]:
-        """Return the default batch query: unassigned, never texted, not opted out."""
+        """Return the default batch query: unassigned, never texted, not opted out.
+
+        Ordered as the partial index ``contact_pool`` is, so PostgreSQL reads
+        that index and stops after the rows it needs. Without the order, its
+        statistics (which count contacts claimed since the last ANALYZE as
+        still unassigned) can lead it to a scan that passes every claimed
+        contact of the campaign.
+        """
         return Contact.objects.filter(
             campaign_id=self.campaign.id,
             assignment__isnull=True,
             message_status=MessageStatus.NEEDS_MESSAGE,
             is_opted_out=False,
-        )
+        ).order_by("timezone", "id")
 
     def held(self) -> QuerySet[Contact]:
         return Contact.objects.filter(assignment_id=self.assignment.id)
@@ -101,8 +108,9 @@ class BatchContext:
     def count(self, query: QuerySet[Contact]) -> int:
         """Count ``query`` up to ``limit``, or just check for one row when ``has_any`` is set."""
         if self.has_any:
-            return 1 if query.exists() else 0
-        return query.order_by()[: self.limit].count()
+            # A sliced count keeps the query's order, which exists() drops.
+            return query[:1].count()
+        return query[: self.limit].count()
 
     def campaign_is_closed(self) -> bool:
         """Return whether no initial messages may be handed out: archived or past the due date."""

@@ -35,7 +35,7 @@ def request_new_batch_count(context: BatchContext) -> int:
     available = context.count(pool)
     if available > 0:
         return available
-    if context.pool().exists():
+    if context.pool()[:1].count():
         return context.refuse(Reason.OUTSIDE_HOURS)
     return context.refuse(Reason.NOTHING_LEFT)
 
