@@ -47,8 +47,8 @@ $(TEST_STAMP): pyproject.toml $(wildcard $(EXAMPLE_STRATEGY)/pyproject.toml) | $
 clean-venv:
 	rm -rf $(VENV)
 
-# make bench       the quick benchmark (10k and 1M contacts, 2 s per level);
-#                  writes docs/BENCHMARKS.md, under 10 minutes on 2 cores
+# make bench       the quick benchmark (10k and 1M contacts, 1.5 s per level);
+#                  writes docs/BENCHMARKS.md
 # make bench-full  adds 100k and 10M contacts, 20 s per level
 # Both start their own PostgreSQL cluster and remove it afterwards.
 .PHONY: bench bench-full

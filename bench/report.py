@@ -184,7 +184,13 @@ def write(path: Path, args: Any, command: str, results: list[dict[str, Any]], ex
              "- Spoke pattern: the statements of that platform's batch request, in its schema (`spoke_*` tables "
              "filled with the same rows), from psycopg in autocommit. \"Cached\" leaves out the campaign load and "
              "the SELECT DISTINCT of time zones. The availability count is its count(*) query alone.",
-             "- Floor: dynassign's claim UPDATE alone, raw SQL through psycopg.",
+             "- Floor: dynassign's claim alone, one raw UPDATE (candidates picked in a materialized CTE in the "
+             "pool index's order) through psycopg in autocommit.",
+             "- HTTP: gunicorn with 4 sync workers serving the app; the client opens one connection per request and "
+             "authenticates with a bearer token from `POST /api/auth/token`. W1 in-process calls `request_batch` "
+             "directly. Texters run as threads in up to 4 forked client processes on the same 2 cores.",
+             "- PostgreSQL runs with `synchronous_commit = off` (both sides commit the same number of claims, and "
+             "this machine's shared disk would otherwise dominate) and autovacuum off.",
              "- Invariants are checked in SQL after every run; `invariants_hold` also covers the per-request check.",
              "", "## Targets", "", "| target | measured | verdict |", "|---|---|---|"]
     for name, measured, verdict in targets(results, extra, args.sizes, args.levels):
