@@ -40,7 +40,7 @@ UNLABELLED_CONTROLS_JS = """
 """
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def browser() -> Iterator[Any]:
     if not CHROMIUM.exists():
         pytest.skip(f"{CHROMIUM} is missing; install it with: apt-get install -y chromium")
