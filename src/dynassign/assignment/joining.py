@@ -26,16 +26,25 @@ class JoinResult:
     created: bool
 
 
-def _open_campaign(token: str) -> Campaign:
+def _open_campaign(token: str, *, lock: bool) -> Campaign:
     query = Campaign.objects.select_related("organization").filter(
         join_token=token, is_started=True, is_archived=False, use_dynamic_assignment=True
     )
     # Locking the campaign row makes joins of one campaign run one at a time
     # on PostgreSQL, so the texter count below is exact when it decides.
-    campaign = locked(query).first()
+    campaign = (locked(query) if lock else query).first()
     if campaign is None:
         raise InvalidJoinLink(INVALID_LINK)
     return campaign
+
+
+def _refuse_when_full(campaign: Campaign) -> None:
+    limit = config.resolve("MAX_TEXTERS_PER_CAMPAIGN", campaign=campaign)
+    if limit is not None and Assignment.objects.filter(campaign=campaign).count() >= limit:
+        raise CampaignFull(
+            f"This campaign is full: it has reached its limit of {limit} texters. "
+            "Ask the organizer about another campaign."
+        )
 
 
 def _ensure_membership(user, campaign: Campaign) -> None:
@@ -71,20 +80,30 @@ def join_by_link(user, token: str) -> JoinResult:
         return _join(user, token)
 
 
+def _refuse_newcomer_to_full_campaign(user, token: str) -> None:
+    """Refuse a newcomer to a full campaign without taking the campaign's lock.
+
+    Assignments are never removed while a campaign runs, so once the count
+    reaches the limit it stays there: a storm of joins past the limit is
+    refused here, read-only, and only joins that may succeed queue on the
+    lock. The locked transaction still decides every admission.
+    """
+    campaign = _open_campaign(token, lock=False)
+    if Assignment.objects.filter(campaign=campaign, texter=user).exists():
+        return
+    _refuse_when_full(campaign)
+
+
 def _join(user, token: str) -> JoinResult:
+    _refuse_newcomer_to_full_campaign(user, token)
     with transaction.atomic():
-        campaign = _open_campaign(token)
+        campaign = _open_campaign(token, lock=True)
         _ensure_membership(user, campaign)
         existing = Assignment.objects.filter(campaign=campaign, texter=user).first()
         if existing is not None:
             return JoinResult(existing, created=False)
 
-        limit = config.resolve("MAX_TEXTERS_PER_CAMPAIGN", campaign=campaign)
-        if limit is not None and Assignment.objects.filter(campaign=campaign).count() >= limit:
-            raise CampaignFull(
-                f"This campaign is full: it has reached its limit of {limit} texters. "
-                "Ask the organizer about another campaign."
-            )
+        _refuse_when_full(campaign)
         assignment = Assignment.objects.create(
             campaign=campaign,
             texter=user,
