@@ -13,9 +13,9 @@ from django.utils import timezone
 
 from dynassign.assignment.models import Assignment, AssignmentEvent, EventKind
 from dynassign.assignment.strategies import registry
-from dynassign.assignment.strategies.base import BatchContext, Reason
+from dynassign.assignment.strategies.base import BatchContext, Reason, leading_rows
 from dynassign.campaigns.models import Contact, MessageStatus
-from dynassign.db import locked, supports_row_locks
+from dynassign.db import supports_row_locks
 from dynassign.exceptions import InvalidValue, NotFound, PermissionDenied
 from dynassign.organizations import config
 from dynassign.organizations.access import role_of
@@ -181,9 +181,9 @@ def _claim(batch_query: QuerySet[Contact], assignment: Assignment, count: int, n
     already updated, so the UPDATE assigned more than ``count`` contacts.
     """
     # The batch query keeps its own order: the default pool is ordered as its
-    # partial index is, which keeps the scan on that index.
-    candidates = locked(batch_query.values_list("id", flat=True)[:count], skip_locked=True)
-    ids = list(candidates)
+    # partial index is, which keeps the scan on that index. The offer counted
+    # with the same function, so it sees the same rows.
+    ids = [row[0] for row in leading_rows(batch_query, count, lock=True)]
     return Contact.objects.filter(id__in=ids).update(assignment_id=assignment.id, updated_at=now)
 
 

@@ -19,9 +19,11 @@ from __future__ import annotations
 
 import datetime as dt
 import enum
+import time
 from dataclasses import dataclass, field
 from typing import Any, Protocol, runtime_checkable
 
+from django.db import connections
 from django.db.models import QuerySet
 
 from dynassign.campaigns.models import Campaign, Contact, MessageStatus
@@ -107,16 +109,77 @@ class BatchContext:
 
     def count(self, query: QuerySet[Contact]) -> int:
         """Count ``query`` up to ``limit``, or just check for one row when ``has_any`` is set."""
-        if self.has_any:
-            # A sliced count keeps the query's order, which exists() drops.
-            return query[:1].count()
-        return query[: self.limit].count()
+        return len(leading_rows(query, 1 if self.has_any else self.limit))
 
     def campaign_is_closed(self) -> bool:
         """Return whether no initial messages may be handed out: archived or past the due date."""
         if self.campaign.is_archived:
             return True
         return self.campaign.due_at is not None and self.now >= self.campaign.due_at
+
+
+# The start of each pool query, per process: its filters -> ((timezone, id)
+# of the first row it last returned, when it returned it).
+_pool_starts: dict[str, tuple[tuple[str | None, int], float]] = {}
+POOL_START_MAX_AGE = 30.0
+_POOL_STARTS_KEPT = 1000
+_POOL_ORDER = ("timezone", "id")
+
+
+def leading_rows(query: QuerySet[Contact], limit: int, *, lock: bool = False) -> list[tuple[int, str | None]]:
+    """Return (id, timezone) of the first ``limit`` rows of ``query``, locked with SKIP LOCKED when ``lock``.
+
+    A claim sets ``assignment_id``, which leaves dead entries at the front
+    of the pool index. Until VACUUM, every later scan from the start walks
+    past all of them. On PostgreSQL, a pool query ordered
+    as that index (``BatchContext.pool``) therefore starts where the same
+    query last found its first row, and falls back to a scan from the start
+    when that yields fewer than ``limit`` rows. The answer's size is exact
+    either way: a short bounded scan is never trusted. What may differ is
+    which contacts come first: a contact returned to the pool behind the
+    start is handed out once the rows after it run short, or once the start
+    is older than ``POOL_START_MAX_AGE`` seconds and is found again.
+    """
+    from dynassign.db import locked
+
+    def fetch(part: QuerySet[Contact], size: int) -> list[tuple[int, str | None]]:
+        part = locked(part, skip_locked=True) if lock else part
+        return list(part.values_list("id", "timezone")[:size])
+
+    if connections[query.db].vendor != "postgresql" or tuple(query.query.order_by) != _POOL_ORDER:
+        return fetch(query, limit)
+    # The filters identify the query; rendering its SQL would cost as much as running it.
+    key = str(query.query.where)
+    known = _pool_starts.get(key)
+    rows: list[tuple[int, str | None]] = []
+    if known is not None and time.monotonic() - known[1] < POOL_START_MAX_AGE:
+        rows = _rows_from(query, known[0], limit, fetch)
+    if len(rows) < limit:
+        rows = fetch(query, limit)
+    if rows:
+        if len(_pool_starts) >= _POOL_STARTS_KEPT:
+            _pool_starts.clear()
+        _pool_starts[key] = ((rows[0][1], rows[0][0]), time.monotonic())
+    return rows
+
+
+def _rows_from(query: QuerySet[Contact], start: tuple[str | None, int], limit: int, fetch: Any
+               ) -> list[tuple[int, str | None]]:
+    """Return the first ``limit`` rows of ``query`` at or after ``start`` in (timezone, id) order.
+
+    PostgreSQL sorts a NULL time zone last, so the rows after a start with
+    a time zone are those after it with one, then all without one.
+    """
+    table = Contact._meta.db_table
+    zone, first_id = start
+    if zone is None:
+        return fetch(query.filter(timezone__isnull=True, id__gte=first_id), limit)
+    # A row comparison is a range on the index; two ORed conditions are not.
+    after = query.extra(where=[f'("{table}"."timezone", "{table}"."id") >= (%s, %s)'], params=[zone, first_id])
+    rows = fetch(after, limit)
+    if len(rows) < limit:
+        rows += fetch(query.filter(timezone__isnull=True), limit - len(rows))
+    return rows
 
 
 @runtime_checkable
