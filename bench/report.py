@@ -13,6 +13,10 @@ COLUMNS = ["size", "state", "workload", "texters", "requests_per_s", "contacts_p
            "p99_ms", "max_ms", "errors", "invariants_hold"]
 
 
+# Causes and fixes, written after reading a run's numbers; kept across --report-only rewrites.
+NOTES = Path(__file__).with_name("notes.md")
+
+
 def _machine() -> list[str]:
     cpu = "unknown"
     for line in Path("/proc/cpuinfo").read_text().splitlines():
@@ -128,7 +132,8 @@ def targets(results: list[dict[str, Any]], extra: dict[str, Any], sizes: dict[st
     postgres_16 = sqlite.get("postgres_16")
     if sqlite_16 and postgres_16:
         ratio = _ratio(sqlite_16["requests_per_s"], postgres_16["requests_per_s"])
-        rows.append(("P7 SQLite / PostgreSQL W1 in-process, 16 texters", f"{_fmt(ratio, 2)}",
+        rows.append((f"P7 SQLite / PostgreSQL W1 in-process, 16 texters, fresh (PostgreSQL at {postgres_16['size']})",
+                     f"{_fmt(ratio, 2)} ({sqlite_16['requests_per_s']} / {postgres_16['requests_per_s']} requests/s)",
                      _verdict(None if ratio is None else ratio >= 0.5)))
 
     rss = extra.get("worker_peak_rss_kb")
@@ -173,10 +178,15 @@ def write(path: Path, args: Any, command: str, results: list[dict[str, Any]], ex
              f"in one contact table that also holds {args.other:,} contacts of two other campaigns.",
              "- Contacts are generated in Python and loaded with PostgreSQL COPY; about one in twelve has no known "
              "time zone and 1% are opted out.",
-             "- \"90% assigned\" is reached by real 200-contact claims on both schemas, with autovacuum off and no "
-             "VACUUM in between, so the dead index entries of those claims are still there.",
+             "- \"90% assigned\" is reached by real claims of up to 5,000 contacts (the batch claim statement of "
+             "each schema with a larger LIMIT) on both schemas, with autovacuum off and no VACUUM in between, so "
+             "the dead index entries of those claims are still there.",
              f"- Closed loop: each texter sends its next request when the last returns; {args.seconds:g} s measured "
-             f"per level after {args.warmup:g} s of warm-up, at {', '.join(map(str, args.levels))} texters.",
+             f"per level after {args.warmup:g} s of warm-up, at {', '.join(map(str, args.levels))} texters"
+             + (" (the quick run leaves out 32 to finish within ten minutes)." if 32 not in args.levels else ".")
+             + " Every request that ends after the warm-up counts, including those in flight at the deadline, so "
+             "a baseline slower than the window still completes one request per texter; throughput divides by "
+             "the time from the end of the warm-up to the last request's end.",
              "- Batch size 200, default strategy (`finished-replies`), bulk sending off. After each request the "
              "texter checks, outside the timed region, that it holds exactly what the request reported, then "
              "releases those contacts back to the pool. Releasing keeps each state's pool size constant, so "
@@ -192,6 +202,13 @@ def write(path: Path, args: Any, command: str, results: list[dict[str, Any]], ex
              "- PostgreSQL runs with `synchronous_commit = off` (both sides commit the same number of claims, and "
              "this machine's shared disk would otherwise dominate) and autovacuum off.",
              "- Invariants are checked in SQL after every run; `invariants_hold` also covers the per-request check.",
+             "- Join storm (W3): 1,000 texters join one campaign limited to 100 texters, all released at one "
+             "moment. Over HTTP each join has its own client thread and connection (4 processes of 250 threads), "
+             "so all 1,000 are in flight at once and the 4 sync workers take them from the listen queue. "
+             "In-process, 300 threads (4 processes of 75, each with its own database connection, of the "
+             "cluster's 400) share the 1,000 joins.",
+             "- P7 compares SQLite's 100k-contact campaign, fresh, with PostgreSQL's W1 at 16 texters in the same "
+             "fresh state, at the PostgreSQL campaign nearest 100k contacts.",
              "", "## Targets", "", "| target | measured | verdict |", "|---|---|---|"]
     for name, measured, verdict in targets(results, extra, args.sizes, args.levels):
         lines.append(f"| {name} | {measured} | {verdict} |")
@@ -224,5 +241,7 @@ def write(path: Path, args: Any, command: str, results: list[dict[str, Any]], ex
         lines.append(f"| {statement['calls']} | {statement['total_ms']} | {statement['mean_ms']} | "
                      f"{statement['blocks_per_call']} | `{query}` |")
     lines += ["", f"Total run time: {extra.get('total_seconds', 0):.0f} s.", ""]
+    if NOTES.exists():
+        lines += [NOTES.read_text().strip(), ""]
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text("\n".join(lines))

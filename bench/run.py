@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import math
 import os
 import shutil
 import subprocess
@@ -23,6 +24,12 @@ log = logging.getLogger("bench")
 
 REPO = Path(__file__).resolve().parent.parent
 LEVELS = [1, 8, 32, 64]
+# The quick run leaves out 32 texters to finish within ten minutes.
+QUICK_LEVELS = [1, 8, 64]
+# SQLite runs its own 100k-contact campaign, fresh; PostgreSQL is compared
+# in the same state at the campaign nearest that size.
+SQLITE_CONTACTS = 100_000
+SQLITE_LEVEL = 16
 
 
 def _setup_django(database_url: str) -> None:
@@ -53,6 +60,7 @@ class Bench:
         self.extra: dict[str, Any] = {"timings": {}}
         self.server: Any = None
         self.tokens: list[str] = []
+        self.skip: set[str] = set(filter(None, args.skip.split(",")))
 
     def measure(self, workload: str, make_texter: Any, level: int, labels: dict[str, Any]) -> dict[str, Any]:
         from bench import invariants
@@ -94,16 +102,20 @@ class Bench:
             found["W2 offer HTTP"] = lambda i: w.HttpTexter(dsn, port, tokens[i], ids[i], offer_only=True)
         return found
 
-    def run_campaign(self, campaign: Any) -> None:
+    def run_campaign(self, campaign: Any, *, compare_with_sqlite: bool) -> None:
         from bench.fixture import assign_share
 
         for state in ("fresh", "90% assigned"):
             if state != "fresh":
                 self.extra["timings"][f"assign 90% of {campaign.label}"] = assign_share(self.dsn, campaign, 0.9)
+            labels = {"size": campaign.label, "contacts": campaign.size, "state": state}
             for workload, make_texter in self.workloads(campaign).items():
                 for level in self.args.levels:
-                    labels = {"size": campaign.label, "contacts": campaign.size, "state": state}
                     self.measure(workload, make_texter, level, labels)
+            if compare_with_sqlite and state == "fresh" and "sqlite" not in self.skip:
+                make_texter = self.workloads(campaign)["W1 in-process"]
+                self.extra["postgres_for_sqlite"] = self.measure(
+                    "W1 in-process", make_texter, SQLITE_LEVEL, {**labels, "note": "for the SQLite comparison"})
 
 
 def _start_server(bench: Bench, database_url: str) -> None:
@@ -134,7 +146,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seconds", type=float, help="measured seconds per concurrency level (quick: 1.5, full: 20)")
     parser.add_argument("--warmup", type=float, default=0.3, help="unmeasured seconds before each level")
     parser.add_argument("--sizes", help="comma-separated label=contacts, e.g. 10k=10000,1M=1000000")
-    parser.add_argument("--levels", help="comma-separated texter counts (default 1,8,32,64)")
+    parser.add_argument("--levels", help="comma-separated texter counts (quick: 1,8,64; full: 1,8,32,64)")
     parser.add_argument("--other", type=int, help="contacts of other campaigns in the same table")
     parser.add_argument("--output", default=str(REPO / "docs" / "BENCHMARKS.md"), help="Markdown report path")
     parser.add_argument("--skip", default="", help="comma-separated parts to skip: http,join,import,sqlite")
@@ -142,7 +154,8 @@ def main(argv: list[str] | None = None) -> int:
                         help="rewrite the report from bench/out/results.json of the last run with the same options")
     args = parser.parse_args(argv)
     args.seconds = args.seconds or (20.0 if args.full else 1.5)
-    args.levels = [int(level) for level in args.levels.split(",")] if args.levels else LEVELS
+    args.levels = [int(level) for level in args.levels.split(",")] if args.levels else (
+        LEVELS if args.full else QUICK_LEVELS)
     default_sizes = "10k=10000,100k=100000,1M=1000000,10M=10000000" if args.full else "10k=10000,1M=1000000"
     args.sizes = {label: int(count) for label, count in
                   (item.split("=") for item in (args.sizes or default_sizes).split(","))}
@@ -175,11 +188,12 @@ def main(argv: list[str] | None = None) -> int:
         bench.extra["timings"]["generate and load data"] = time.perf_counter() - began
         if "http" not in skip:
             _start_server(bench, cluster.url)
-        for campaign in fixture_state.FIXTURE.campaigns.values():
-            bench.run_campaign(campaign)
-        largest = max(fixture_state.FIXTURE.campaigns.values(), key=lambda campaign: campaign.size)
+        campaigns = list(fixture_state.FIXTURE.campaigns.values())
+        nearest = min(campaigns, key=lambda campaign: (abs(math.log(campaign.size / SQLITE_CONTACTS)), -campaign.size))
+        for campaign in campaigns:
+            bench.run_campaign(campaign, compare_with_sqlite=campaign is nearest)
         if "sqlite" not in skip:
-            bench.extra["sqlite"] = special.sqlite_runs(args, bench, largest)
+            bench.extra["sqlite"] = special.sqlite_runs(args, bench)
         if "join" not in skip:
             bench.extra["join"] = special.join_storm(bench)
         if "import" not in skip:
