@@ -19,7 +19,7 @@ TEST_STAMP := $(VENV)/.installed-test
 run: $(RUN_STAMP)
 	$(BIN)/dynassign migrate --noinput
 	$(BIN)/dynassign collectstatic --noinput --verbosity 0
-	$(BIN)/dynassign load_demo
+	$(BIN)/dynassign load_demo --base-url http://$(HOST):$(PORT)
 	@echo "Serving on http://$(HOST):$(PORT)/ (Ctrl-C stops)"
 	$(BIN)/gunicorn dynassign.wsgi --bind $(HOST):$(PORT) --workers 2 --threads 8 --access-logfile -
 
