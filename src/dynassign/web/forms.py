@@ -78,7 +78,10 @@ def _shown(value: Any) -> str:
 def setting_field(name: str, label: str, inherited: Any) -> forms.Field:
     """Build the form field of one setting; empty keeps the inherited value, which the field names."""
     definition = config.SETTINGS[name]
-    inherited_text = f"Empty uses the inherited value: {_shown(inherited)}."
+    inherited_value = _shown(inherited)
+    # Text settings such as REQUEST_MESSAGE end with their own punctuation, so no period is added after them.
+    end = "" if inherited_value.endswith((".", "!", "?")) else "."
+    inherited_text = f"Empty uses the inherited value: {inherited_value}{end}"
     help_text = f"{definition.help} {inherited_text}"
     if isinstance(definition.default, bool):
         choices = [("", f"Inherit ({_shown(inherited)})"), ("true", "On"), ("false", "Off")]
