@@ -248,6 +248,18 @@ def test_take_conversations_refuses(conversations, texter_in, change):
     assert request_batch(vetted.id, batch_type=TAKE).assigned == 0
 
 
+def test_take_conversations_says_none_waiting(conversations, texter_in):
+    campaign = conversations()
+    vetted = texter_in(campaign, Role.VETTED_TEXTER)
+    add_contacts(campaign, make_cells(5, start=54000))
+    request_batch(vetted.id, batch_type=TAKE)
+    for contact in Contact.objects.filter(assignment=vetted):
+        close_contact(contact.id, vetted.texter)
+
+    assert offer(vetted.id, batch_type=TAKE).reason == Reason.NO_CONVERSATIONS
+    assert offer(vetted.id).count == 5
+
+
 def test_take_conversations_after_due_date(conversations, texter_in):
     campaign = conversations(due_at=dt.datetime(2020, 1, 1, tzinfo=dt.timezone.utc))
     vetted = texter_in(campaign, Role.VETTED_TEXTER)

@@ -41,6 +41,7 @@ class Reason(str, enum.Enum):
     LIMIT_REACHED = "You have reached your limit of contacts in this campaign."
     OUTSIDE_HOURS = "It is outside texting hours for the remaining contacts."
     NOTHING_LEFT = "All contacts have been handed out."
+    NO_CONVERSATIONS = "No conversations are waiting to be taken."
     CAMPAIGN_CLOSED = "This campaign is not handing out contacts."
     UNKNOWN_BATCH_TYPE = "That batch type is not enabled for this campaign."
     NO_CONTROLS = "Requesting texts is turned off for this campaign."

@@ -6,7 +6,7 @@ control; it works with or without dynamic assignment and a batch size.
 
 from __future__ import annotations
 
-from dynassign.assignment.strategies.base import BatchContext, Reason, available_or_refuse
+from dynassign.assignment.strategies.base import BatchContext, Reason
 from dynassign.campaigns.models import Contact, MessageStatus
 
 name = "vetted-takeconversations"
@@ -31,7 +31,10 @@ def request_new_batch_count(context: BatchContext) -> int:
         return context.refuse(Reason.LIMIT_REACHED)
     if not context.is_vetted:
         return context.refuse(Reason.NOT_VETTED)
-    return available_or_refuse(context, _conversations(context))
+    available = context.count(_conversations(context))
+    if available == 0:
+        return context.refuse(Reason.NO_CONVERSATIONS)
+    return available
 
 
 def select_contacts(batch_query, has_current_query, context: BatchContext):
