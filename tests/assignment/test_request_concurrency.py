@@ -141,7 +141,10 @@ def test_requests_sends_and_releases_at_once(make_campaign, organization, outbou
     handed_off = Contact.objects.filter(campaign=campaign, assignment__isnull=True).exclude(
         message_status=MessageStatus.NEEDS_MESSAGE
     )
-    assert handed_off.exists() == outbound_unassign
+    # A release may beat a texter's sends, so how many sends went out varies
+    # from run to run; with outbound unassign each one hands its contact off.
+    sent = sum(results[1::4])
+    assert handed_off.count() == (sent if outbound_unassign else 0)
     counted_handed_off = Assignment.objects.filter(campaign=campaign).aggregate(total=Sum("handed_off_count"))["total"]
     assert counted_handed_off == handed_off.count()
     assert assigned_total(campaign) + pool_size(campaign) + handed_off.count() == texters * 20

@@ -216,4 +216,4 @@ def test_vetted_texter_takes_conversations(new_page, make_campaign, make_user, j
     page.get_by_role("button", name="Take up to 2 conversations").click()
     page.get_by_text("You took 1 conversation.").wait_for()
     page.goto("/")
-    assert page.get_by_text("Take conversations: All contacts have been handed out.").is_visible()
+    assert page.get_by_text("Take conversations: No conversations are waiting to be taken.").is_visible()
