@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from playwright.sync_api import expect
 
 from dynassign.assignment.batches import request_batch
 from dynassign.assignment.models import Assignment
@@ -55,6 +56,8 @@ def upload_messy_contacts(page) -> None:
     assert page.locator(".imported-count").inner_text() == "306"
     assert page.locator(".rejected-count").inner_text() == "11"
     assert page.locator(".rejected-rows tbody tr").count() == 11
+    totals = page.locator("#campaign-totals div", has_text="Contacts").locator("dd")
+    expect(totals).to_have_text("306")
     with page.expect_download() as download_info:
         page.get_by_role("link", name="Download the rejected rows (CSV)").click()
     lines = Path(download_info.value.path()).read_text().splitlines()

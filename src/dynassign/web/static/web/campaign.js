@@ -47,10 +47,28 @@
     request.addEventListener("load", function () {
       status.textContent = request.status < 300 ? "Import finished." : "The upload was rejected.";
       report.innerHTML = request.responseText;
+      refreshTotals();
     });
     request.addEventListener("error", function () {
       status.textContent = "The upload failed: the connection was lost. Try again.";
     });
     request.send(new FormData(form));
   });
+
+  // The totals panel is part of the page, not of the upload report, so it is
+  // read again from the server once an import has changed the contacts.
+  function refreshTotals() {
+    var totals = document.getElementById("campaign-totals");
+    if (!totals || !window.fetch) {
+      return;
+    }
+    fetch(window.location.href, { credentials: "same-origin" })
+      .then(function (response) { return response.text(); })
+      .then(function (html) {
+        var fresh = new DOMParser().parseFromString(html, "text/html").getElementById("campaign-totals");
+        if (fresh) {
+          totals.replaceWith(fresh);
+        }
+      });
+  }
 })();
