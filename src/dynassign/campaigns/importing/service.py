@@ -206,8 +206,8 @@ class _ChunkStore:
 
     def _store_rows_once(self, rows: list[CheckedRow]) -> _StoredChunk:
         cells = [row.cell for row in rows]
-        existing = cells_among(Contact.objects.filter(campaign=self.campaign), cells)
-        opted_out = cells_among(OptOut.objects.filter(organization_id=self.campaign.organization_id), cells)
+        existing = cells_among(Contact, "campaign", self.campaign.id, cells)
+        opted_out = cells_among(OptOut, "organization", self.campaign.organization_id, cells)
 
         new_rows = [row for row in rows if row.cell not in existing]
         self.writer.insert([self._contact_values(row, row.cell in opted_out) for row in new_rows])

@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from django.db import connection
-from django.db.models import QuerySet
+from django.db.models import Model
 from django.utils import timezone
 
 from dynassign.campaigns.models import Contact
@@ -76,12 +76,29 @@ class ContactWriter:
         )
 
 
-def cells_among(queryset: QuerySet[Any], cells: Sequence[str]) -> set[str]:
-    """Return the values of ``cells`` that appear in the cell column of ``queryset``.
+def cells_among(model: type[Model], scope_column: str, scope_id: int, cells: Sequence[str]) -> set[str]:
+    """Return the values of ``cells`` stored in ``model`` for the row group ``scope_column = scope_id``.
 
-    PostgreSQL gets ``cell = ANY(array)`` with one parameter, because a
-    5,000-item IN list costs the client more than the query costs the server.
+    On PostgreSQL each cell is one probe of the unique (scope, cell) index
+    through a LATERAL subquery with LIMIT 1, which the planner cannot turn
+    into a scan. The plain ``scope = $1 AND cell = ANY($2)`` let it scan the
+    scope's rows and test each against the array whenever the statistics
+    said the scope was small, as they do for a campaign an import is still
+    filling: measured with 5,000 cells against 500,000 rows, 42 s against
+    18 ms for the probes.
     """
     if connection.vendor != "postgresql":
-        return set(queryset.filter(cell__in=cells).values_list("cell", flat=True))
+        query = model._default_manager.filter(**{scope_column: scope_id, "cell__in": cells})
+        return set(query.values_list("cell", flat=True))
+    quote = connection.ops.quote_name
+    table = quote(model._meta.db_table)
+    column = quote(model._meta.get_field(scope_column).column)
+    sql = (
+        f"SELECT wanted.cell FROM unnest(%s::text[]) AS wanted(cell) "
+        f"CROSS JOIN LATERAL (SELECT 1 FROM {table} AS stored "
+        f"WHERE stored.{column} = %s AND stored.cell = wanted.cell LIMIT 1) AS hit"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [list(cells), scope_id])
+        return {row[0] for row in cursor.fetchall()}
     return set(queryset.extra(where=["cell = ANY(%s)"], params=[list(cells)]).values_list("cell", flat=True))
