@@ -15,7 +15,7 @@ from dynassign.assignment.models import Assignment, AssignmentEvent, EventKind
 from dynassign.assignment.strategies import registry
 from dynassign.assignment.strategies.base import BatchContext, Reason, leading_rows
 from dynassign.campaigns.models import Contact, MessageStatus
-from dynassign.db import supports_row_locks
+from dynassign.db import locked
 from dynassign.exceptions import InvalidValue, NotFound, PermissionDenied
 from dynassign.organizations import config
 from dynassign.organizations.access import role_of
@@ -59,11 +59,10 @@ class _Plan:
 
 def _load(assignment_id: int, *, lock: bool) -> Assignment:
     query = Assignment.objects.select_related("campaign__organization", "texter")
-    if lock and supports_row_locks():
-        # Only the assignment row: FOR UPDATE without OF would also lock the
-        # joined campaign and organization rows and so queue every texter
-        # of the campaign behind one another.
-        query = query.select_for_update(of=("self",))
+    if lock:
+        # locked() takes only the assignment row, never the joined campaign
+        # and organization rows that every texter of the campaign shares.
+        query = locked(query)
     try:
         return query.get(id=assignment_id)
     except Assignment.DoesNotExist:
@@ -146,9 +145,11 @@ def _plan(
     has_current = _default_has_current(assignment)
     select_contacts = getattr(strategy, "select_contacts", None)
     if select_contacts is not None:
-        replacement = select_contacts(batch_query, has_current, context) or (None, None)
-        batch_query = replacement[0] if replacement[0] is not None else batch_query
-        has_current = replacement[1] if replacement[1] is not None else has_current
+        new_batch_query, new_has_current = select_contacts(batch_query, has_current, context) or (None, None)
+        if new_batch_query is not None:
+            batch_query = new_batch_query
+        if new_has_current is not None:
+            has_current = new_has_current
 
     bulk_send = config.resolve("BULK_SEND", campaign=campaign)
     if not bulk_send and has_current.order_by()[:count].count() >= count:
@@ -168,11 +169,11 @@ def _claim(batch_query: QuerySet[Contact], assignment: Assignment, count: int, n
     """Assign up to ``count`` contacts of ``batch_query`` and return how many.
 
     SELECT id ... LIMIT count FOR UPDATE SKIP LOCKED, then UPDATE those ids,
-    in the caller's transaction: on PostgreSQL concurrent claims skip each
-    other's rows instead of waiting, and a row changed by a claim that
-    committed first is re-checked against the query before it is locked, so
-    no contact gets two owners. On SQLite the surrounding BEGIN IMMEDIATE
-    transaction serialises claims instead.
+    in the caller's transaction. On PostgreSQL concurrent claims skip each
+    other's rows instead of waiting. A row changed by a claim that committed
+    first is re-checked against the query before it is locked, so no contact
+    gets two owners. On SQLite the surrounding BEGIN IMMEDIATE transaction
+    serialises claims instead.
 
     The ids are read before the UPDATE on purpose. Inside one
     UPDATE ... WHERE id IN (SELECT ... LIMIT count FOR UPDATE SKIP LOCKED),
