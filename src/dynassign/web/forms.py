@@ -106,7 +106,10 @@ class SettingsForm(forms.Form):
     def initial_from(cls, stored: dict[str, Any]) -> dict[str, str]:
         initial = {}
         for name, value in stored.items():
-            initial[name] = ("true" if value else "false") if isinstance(value, bool) else str(value)
+            if isinstance(value, bool):
+                initial[name] = "true" if value else "false"
+            else:
+                initial[name] = str(value)
         return initial
 
     def overrides(self) -> dict[str, Any]:

@@ -33,7 +33,7 @@ from dynassign.organizations.roles import Role, has_role
 
 
 class Reason(str, enum.Enum):
-    """Why an offer is zero, in words a texter can act on."""
+    """The reason an offer is zero, in words a texter can act on."""
 
     REPLIES_PENDING = "Answer your replies first, then you can request more."
     BATCH_UNFINISHED = "Finish sending your current batch first."
@@ -53,7 +53,7 @@ class Reason(str, enum.Enum):
 
 @dataclass
 class BatchContext:
-    """What a strategy sees when asked about one texter's next batch."""
+    """The input a strategy gets when asked about one texter's next batch."""
 
     organization: Any
     campaign: Campaign
@@ -61,7 +61,7 @@ class BatchContext:
     texter: Any
     role: str | None
     has_any: bool
-    # The most contacts the request could use: counting past it is wasted work.
+    # The maximum number of contacts the request could use, so counting stops there.
     limit: int
     now: dt.datetime
     reason: Reason | None = None
@@ -207,7 +207,7 @@ def baseline_refusal(context: BatchContext) -> int | None:
 
 
 def replies_pending(context: BatchContext) -> bool:
-    """Return whether the texter holds a reply to answer, within texting hours when enforced."""
+    """Return whether a reply assigned to the texter awaits an answer, within texting hours when enforced."""
     waiting = context.held().filter(message_status=MessageStatus.NEEDS_RESPONSE)
     zones = context.texting_hours.zones_open(context.now)
     if zones is not None:
