@@ -77,7 +77,9 @@ def _database() -> dict:
         return config
     DATA_DIR.mkdir(parents=True, exist_ok=True)
     return {
-        "ENGINE": "django.db.backends.sqlite3",
+        # Django's SQLite backend with writers queued on a file lock before
+        # BEGIN, so a waiting writer wakes when the lock frees.
+        "ENGINE": "dynassign.sqlite_backend",
         "NAME": os.environ.get("DYNASSIGN_SQLITE_PATH", str(DATA_DIR / "dynassign.sqlite3")),
         "OPTIONS": {
             # Writers queue on BEGIN IMMEDIATE instead of failing on a
