@@ -7,10 +7,11 @@ import logging
 from dataclasses import dataclass
 from typing import Any
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import F, QuerySet
 from django.utils import timezone
 
+from dynassign.assignment import fastpath
 from dynassign.assignment.models import Assignment, AssignmentEvent, EventKind
 from dynassign.assignment.strategies import registry
 from dynassign.assignment.strategies.base import BatchContext, Reason, leading_rows
@@ -55,31 +56,40 @@ class _Plan:
     reason: Reason | None
     batch_query: QuerySet[Contact] | None = None
     role: str | None = None
+    # True when the claim goes through the prepared statements of fastpath.
+    fast: bool = False
 
 
-def _load(assignment_id: int, *, lock: bool) -> Assignment:
+def _load(assignment_id: int, *, lock: bool) -> tuple[Assignment, str | None]:
+    """Return the assignment with campaign, organization and texter attached, and the texter's role."""
+    if fastpath.ENABLED and connection.vendor == "postgresql":
+        found = fastpath.load(assignment_id, lock=lock)
+        if found is None:
+            raise NotFound(f"Assignment {assignment_id} not found.")
+        return found
     query = Assignment.objects.select_related("campaign__organization", "texter")
     if lock:
         # locked() takes only the assignment row, never the joined campaign
         # and organization rows that every texter of the campaign shares.
         query = locked(query)
     try:
-        return query.get(id=assignment_id)
+        assignment = query.get(id=assignment_id)
     except Assignment.DoesNotExist:
         raise NotFound(f"Assignment {assignment_id} not found.") from None
+    return assignment, role_of(assignment.texter, assignment.campaign.organization_id)
 
 
-def _check_caller(assignment: Assignment, caller) -> None:
+def _check_caller(assignment: Assignment, caller, texter_role: str | None) -> None:
     if caller is None:
         return
-    role = role_of(caller, assignment.campaign.organization_id)
     if caller.id == assignment.texter_id:
+        role = texter_role
         if role == Role.SUSPENDED:
             raise PermissionDenied(
                 f"Your account is suspended in {assignment.campaign.organization.name}; contact an admin."
             )
         return
-    if not has_role(role, Role.ADMIN):
+    if not has_role(role_of(caller, assignment.campaign.organization_id), Role.ADMIN):
         raise NotFound(f"Assignment {assignment.id} not found among yours.")
 
 
@@ -101,13 +111,9 @@ def _plan(
     batch_type: str | None,
     has_any: bool,
     now: dt.datetime,
-    role: str | None = None,
+    role: str | None,
 ) -> _Plan:
-    """Run the request's steps up to the claim, deciding how many contacts and which.
-
-    ``role`` is the texter's role when the caller already read it in this
-    transaction; otherwise it is looked up.
-    """
+    """Run the request's steps up to the claim, deciding how many contacts and which."""
     campaign = assignment.campaign
     enabled = registry.enabled_names(campaign)
     name = batch_type or enabled[0]
@@ -125,21 +131,38 @@ def _plan(
         campaign=campaign,
         assignment=assignment,
         texter=assignment.texter,
-        role=role if role is not None else role_of(assignment.texter, campaign.organization_id),
+        role=role,
         has_any=has_any,
         limit=wanted,
         now=now,
     )
+    fast = fastpath.applies(strategy)
+    if fast:
+        context.probes = fastpath.probe(
+            assignment, zones=context.texting_hours.zones_open(now), limit=wanted, pool_limit=1 if has_any else wanted
+        )
     available = strategy.request_new_batch_count(context)
+    if context.probes is not None and context.pool_read:
+        fastpath.pool_was_read(assignment, context.probes)
     count = max(0, min(wanted, available))
     if count == 0:
-        return _Plan(0, name, context.reason or Reason.NOTHING_LEFT, role=context.role)
+        return _Plan(0, name, context.reason or Reason.NOTHING_LEFT, role=role)
 
     if assignment.max_contacts is not None:
-        room = assignment.max_contacts - counted_against_limit(assignment)
+        held = context.probes.held if context.probes is not None else None
+        room = assignment.max_contacts - (
+            counted_against_limit(assignment) if held is None else held + assignment.handed_off_count
+        )
         count = max(0, min(count, room))
         if count == 0:
-            return _Plan(0, name, Reason.LIMIT_REACHED, role=context.role)
+            return _Plan(0, name, Reason.LIMIT_REACHED, role=role)
+
+    bulk_send = config.resolve("BULK_SEND", campaign=campaign)
+    if fast:
+        assert context.probes is not None
+        if not bulk_send and context.probes.unsent >= count:
+            return _Plan(0, name, Reason.BATCH_UNFINISHED, role=role)
+        return _Plan(count, name, None, role=role, fast=True)
 
     batch_query = context.pool()
     has_current = _default_has_current(assignment)
@@ -151,17 +174,16 @@ def _plan(
         if new_has_current is not None:
             has_current = new_has_current
 
-    bulk_send = config.resolve("BULK_SEND", campaign=campaign)
     if not bulk_send and has_current.order_by()[:count].count() >= count:
-        return _Plan(0, name, Reason.BATCH_UNFINISHED, role=context.role)
-    return _Plan(count, name, None, batch_query, role=context.role)
+        return _Plan(0, name, Reason.BATCH_UNFINISHED, role=role)
+    return _Plan(count, name, None, batch_query, role=role)
 
 
 def offer(assignment_id: int, *, caller=None, batch_type: str | None = None, has_any: bool = False) -> Offer:
     """Return what a request would hand the texter now, assigning nothing."""
-    assignment = _load(assignment_id, lock=False)
-    _check_caller(assignment, caller)
-    plan = _plan(assignment, requested=None, batch_type=batch_type, has_any=has_any, now=timezone.now())
+    assignment, role = _load(assignment_id, lock=False)
+    _check_caller(assignment, caller, role)
+    plan = _plan(assignment, requested=None, batch_type=batch_type, has_any=has_any, now=timezone.now(), role=role)
     return Offer(plan.count, plan.strategy, plan.reason)
 
 
@@ -188,6 +210,28 @@ def _claim(batch_query: QuerySet[Contact], assignment: Assignment, count: int, n
     return Contact.objects.filter(id__in=ids).update(assignment_id=assignment.id, updated_at=now)
 
 
+def _claim_and_record(assignment: Assignment, plan: _Plan, caller, now: dt.datetime) -> int:
+    """Claim the planned batch, count it on the assignment and record it in the history."""
+    take_type = config.resolve("TAKE_CONVERSATIONS_BATCH_TYPE", campaign=assignment.campaign)
+    kind = EventKind.TAKEN if plan.strategy == take_type else EventKind.BATCH
+    actor = caller if caller is not None else assignment.texter
+    if plan.fast:
+        assigned = fastpath.claim(assignment, plan.count, now=now, kind=kind, actor_id=actor.id,
+                                  strategy=plan.strategy)
+    else:
+        assert plan.batch_query is not None
+        assigned = _claim(plan.batch_query, assignment, plan.count, now)
+        if assigned:
+            Assignment.objects.filter(id=assignment.id).update(batch_count=F("batch_count") + 1)
+            AssignmentEvent.objects.create(
+                campaign_id=assignment.campaign_id, kind=kind, actor=actor, to_assignment=assignment,
+                contact_count=assigned, strategy=plan.strategy,
+            )
+    if assigned:
+        assignment.batch_count += 1
+    return assigned
+
+
 def request_batch(
     assignment_id: int, *, caller=None, requested: int | None = None, batch_type: str | None = None
 ) -> BatchResult:
@@ -201,30 +245,18 @@ def request_batch(
     # second sees the first's batch when it checks max_contacts and "finish
     # your batch first".
     with transaction.atomic():
-        assignment = _load(assignment_id, lock=True)
-        _check_caller(assignment, caller)
-        plan = _plan(assignment, requested=requested, batch_type=batch_type, has_any=False, now=now)
+        assignment, role = _load(assignment_id, lock=True)
+        _check_caller(assignment, caller, role)
+        plan = _plan(assignment, requested=requested, batch_type=batch_type, has_any=False, now=now, role=role)
         assigned = 0
-        if plan.count > 0 and plan.batch_query is not None:
-            assigned = _claim(plan.batch_query, assignment, plan.count, now)
-        if assigned:
-            Assignment.objects.filter(id=assignment.id).update(batch_count=F("batch_count") + 1)
-            assignment.batch_count += 1
-            take_type = config.resolve("TAKE_CONVERSATIONS_BATCH_TYPE", campaign=assignment.campaign)
-            AssignmentEvent.objects.create(
-                campaign_id=assignment.campaign_id,
-                kind=EventKind.TAKEN if plan.strategy == take_type else EventKind.BATCH,
-                actor=caller if caller is not None else assignment.texter,
-                to_assignment=assignment,
-                contact_count=assigned,
-                strategy=plan.strategy,
-            )
+        if plan.count > 0:
+            assigned = _claim_and_record(assignment, plan, caller, now)
 
         # The new offer is planned in the same transaction, with the row
         # still locked, so it sees this batch and no other request of this
         # texter can slip in between; it reuses the loaded assignment and role.
         after = _plan(assignment, requested=None, batch_type=batch_type, has_any=False, now=timezone.now(),
-                      role=plan.role)
+                      role=role)
     log.info(
         "batch request assignment=%s campaign=%s strategy=%s requested=%s assigned=%s reason=%s",
         assignment.id, assignment.campaign_id, plan.strategy, requested, assigned,

@@ -30,7 +30,7 @@ def request_new_batch_count(context: BatchContext) -> int:
         return refused
     if replies_pending(context):
         return context.refuse(Reason.REPLIES_PENDING)
-    available = available_or_refuse(context, context.pool())
+    available = available_or_refuse(context)
     # batch_count counts every batch ever received, releases included.
     if context.assignment.batch_count == 0:
         return min(available, FIRST_BATCH_SIZE)

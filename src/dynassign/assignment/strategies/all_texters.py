@@ -15,4 +15,4 @@ def request_new_batch_count(context: BatchContext) -> int:
     refused = baseline_refusal(context)
     if refused is not None:
         return refused
-    return available_or_refuse(context, context.pool())
+    return available_or_refuse(context)

@@ -51,6 +51,21 @@ class Reason(str, enum.Enum):
         return self.name.lower()
 
 
+@dataclass(frozen=True)
+class Probes:
+    """What the default rules read from the contacts, read ahead in one statement."""
+
+    replies_waiting: bool
+    # Unsent contacts held, counted up to the batch size.
+    unsent: int
+    # Every contact held; None when the assignment has no max_contacts.
+    held: int | None
+    # The default pool, counted up to the limit asked for, and the
+    # (timezone, id) of its first row.
+    pool: int
+    pool_start: tuple[str, int] | None = None
+
+
 @dataclass
 class BatchContext:
     """The input a strategy gets when asked about one texter's next batch."""
@@ -65,6 +80,11 @@ class BatchContext:
     limit: int
     now: dt.datetime
     reason: Reason | None = None
+    # Set when the numbers of the default rules were read ahead; the
+    # helpers below use them instead of querying.
+    probes: Probes | None = None
+    # Whether the strategy read ``probes.pool``, as a pool count would have.
+    pool_read: bool = False
     _hours: TextingHours | None = field(default=None, repr=False)
 
     @property
@@ -112,6 +132,13 @@ class BatchContext:
         """Count ``query`` up to ``limit``, or just check for one row when ``has_any`` is set."""
         return len(leading_rows(query, 1 if self.has_any else self.limit))
 
+    def pool_count(self) -> int:
+        """Count the default pool as ``count`` does."""
+        if self.probes is not None:
+            self.pool_read = True
+            return self.probes.pool
+        return self.count(self.pool())
+
     def campaign_is_closed(self) -> bool:
         """Return whether no initial messages may be handed out: archived or past the due date."""
         if self.campaign.is_archived:
@@ -125,6 +152,21 @@ _pool_starts: dict[str, tuple[tuple[str | None, int], float]] = {}
 POOL_START_MAX_AGE = 30.0
 _POOL_STARTS_KEPT = 1000
 _POOL_ORDER = ("timezone", "id")
+
+
+def remembered_pool_start(key: str) -> tuple[str, int]:
+    """Return the (timezone, id) a pool scan under ``key`` should start at: the very start when unknown or stale."""
+    known = _pool_starts.get(key)
+    if known is None or time.monotonic() - known[1] >= POOL_START_MAX_AGE:
+        return "", 0
+    zone, first_id = known[0]
+    return zone or "", first_id
+
+
+def remember_pool_start(key: str, zone: str | None, first_id: int) -> None:
+    if len(_pool_starts) >= _POOL_STARTS_KEPT:
+        _pool_starts.clear()
+    _pool_starts[key] = ((zone, first_id), time.monotonic())
 
 
 def leading_rows(query: QuerySet[Contact], limit: int, *, lock: bool = False) -> list[tuple[int, str | None]]:
@@ -158,9 +200,7 @@ def leading_rows(query: QuerySet[Contact], limit: int, *, lock: bool = False) ->
     if len(rows) < limit:
         rows = fetch(query, limit)
     if rows:
-        if len(_pool_starts) >= _POOL_STARTS_KEPT:
-            _pool_starts.clear()
-        _pool_starts[key] = ((rows[0][1], rows[0][0]), time.monotonic())
+        remember_pool_start(key, rows[0][1], rows[0][0])
     return rows
 
 
@@ -208,6 +248,8 @@ def baseline_refusal(context: BatchContext) -> int | None:
 
 def replies_pending(context: BatchContext) -> bool:
     """Return whether a reply assigned to the texter awaits an answer, within texting hours when enforced."""
+    if context.probes is not None:
+        return context.probes.replies_waiting
     waiting = context.held().filter(message_status=MessageStatus.NEEDS_RESPONSE)
     zones = context.texting_hours.zones_open(context.now)
     if zones is not None:
@@ -215,8 +257,9 @@ def replies_pending(context: BatchContext) -> bool:
     return waiting.exists()
 
 
-def available_or_refuse(context: BatchContext, query: QuerySet[Contact]) -> int:
-    available = context.count(query)
+def available_or_refuse(context: BatchContext, query: QuerySet[Contact] | None = None) -> int:
+    """Count ``query`` (the default pool when None), refusing with NOTHING_LEFT when it is empty."""
+    available = context.pool_count() if query is None else context.count(query)
     if available == 0:
         return context.refuse(Reason.NOTHING_LEFT)
     return available

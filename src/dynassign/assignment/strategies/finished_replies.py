@@ -23,4 +23,4 @@ def request_new_batch_count(context: BatchContext) -> int:
         return refused
     if replies_pending(context):
         return context.refuse(Reason.REPLIES_PENDING)
-    return available_or_refuse(context, context.pool())
+    return available_or_refuse(context)

@@ -19,4 +19,4 @@ def request_new_batch_count(context: BatchContext) -> int:
     # earn a second one.
     if context.assignment.batch_count > 0 and not context.is_vetted:
         return context.refuse(Reason.NOT_VETTED)
-    return available_or_refuse(context, context.pool())
+    return available_or_refuse(context)
