@@ -101,7 +101,10 @@ def test_keyboard_alone_requests_and_sends(new_page, make_campaign, make_user, j
     page.keyboard.press("Tab")
     assert page.evaluate("document.activeElement.textContent") == "Skip"
     press_and_wait(page, "Enter")
-    page.keyboard.press("Enter")
+    # Autofocus may land after the load event on a busy machine; a key
+    # pressed before it would go nowhere.
+    page.wait_for_function("document.activeElement && document.activeElement.textContent === 'Send'")
+    press_and_wait(page, "Enter")
     page.get_by_text("You have sent all your texts.").wait_for()
 
     statuses = sorted(Contact.objects.filter(assignment=assignment).values_list("message_status", flat=True))

@@ -7,14 +7,14 @@ import logging
 from dataclasses import dataclass
 from typing import Any
 
-from django.db import connection, transaction
+from django.db import transaction
 from django.db.models import F, QuerySet
 from django.utils import timezone
 
 from dynassign.assignment import fastpath
 from dynassign.assignment.models import Assignment, AssignmentEvent, EventKind
 from dynassign.assignment.strategies import registry
-from dynassign.assignment.strategies.base import BatchContext, Reason, leading_rows
+from dynassign.assignment.strategies.base import BatchContext, Probes, Reason, leading_rows
 from dynassign.campaigns.models import Contact, MessageStatus
 from dynassign.db import locked
 from dynassign.exceptions import InvalidValue, NotFound, PermissionDenied
@@ -56,14 +56,16 @@ class _Plan:
     reason: Reason | None
     batch_query: QuerySet[Contact] | None = None
     role: str | None = None
-    # True when the claim goes through the prepared statements of fastpath.
+    # True when the claim goes through the prepared statements of fastpath,
+    # with the probes the plan read.
     fast: bool = False
+    probes: Probes | None = None
 
 
 def _load(assignment_id: int, *, lock: bool) -> tuple[Assignment, str | None]:
     """Return the assignment with campaign, organization and texter attached, and the texter's role."""
-    if fastpath.ENABLED and connection.vendor == "postgresql":
-        found = fastpath.load(assignment_id, lock=lock)
+    if lock and fastpath.on_postgresql():
+        found = fastpath.load(assignment_id)
         if found is None:
             raise NotFound(f"Assignment {assignment_id} not found.")
         return found
@@ -104,6 +106,14 @@ def counted_against_limit(assignment: Assignment) -> int:
     return Contact.objects.filter(assignment_id=assignment.id).count() + assignment.handed_off_count
 
 
+def _wanted(campaign, requested: int | None) -> int:
+    """Return how many contacts a request for ``requested`` (None: a full batch) may get at most."""
+    wanted = requested or campaign.batch_size or 1
+    if campaign.batch_size:
+        wanted = min(wanted, campaign.batch_size)
+    return wanted
+
+
 def _plan(
     assignment: Assignment,
     *,
@@ -112,6 +122,7 @@ def _plan(
     has_any: bool,
     now: dt.datetime,
     role: str | None,
+    probes: Probes | None = None,
 ) -> _Plan:
     """Run the request's steps up to the claim, deciding how many contacts and which."""
     campaign = assignment.campaign
@@ -123,9 +134,7 @@ def _plan(
         return _Plan(0, name, Reason.LIMIT_REACHED)
     strategy = registry.get(name)
 
-    wanted = requested or campaign.batch_size or 1
-    if campaign.batch_size:
-        wanted = min(wanted, campaign.batch_size)
+    wanted = _wanted(campaign, requested)
     context = BatchContext(
         organization=campaign.organization,
         campaign=campaign,
@@ -138,15 +147,17 @@ def _plan(
     )
     fast = fastpath.applies(strategy)
     if fast:
-        context.probes = fastpath.probe(
-            assignment, zones=context.texting_hours.zones_open(now), limit=wanted, pool_limit=1 if has_any else wanted
+        # Counted far enough for this plan and for the offer planned after a claim.
+        further = max(wanted, _wanted(campaign, None))
+        context.probes = probes or fastpath.probe(
+            assignment, now=now, limit=further, pool_limit=1 if has_any else further
         )
     available = strategy.request_new_batch_count(context)
     if context.probes is not None and context.pool_read:
         fastpath.pool_was_read(assignment, context.probes)
     count = max(0, min(wanted, available))
     if count == 0:
-        return _Plan(0, name, context.reason or Reason.NOTHING_LEFT, role=role)
+        return _Plan(0, name, context.reason or Reason.NOTHING_LEFT, role=role, probes=context.probes)
 
     if assignment.max_contacts is not None:
         held = context.probes.held if context.probes is not None else None
@@ -155,14 +166,14 @@ def _plan(
         )
         count = max(0, min(count, room))
         if count == 0:
-            return _Plan(0, name, Reason.LIMIT_REACHED, role=role)
+            return _Plan(0, name, Reason.LIMIT_REACHED, role=role, probes=context.probes)
 
     bulk_send = config.resolve("BULK_SEND", campaign=campaign)
     if fast:
         assert context.probes is not None
         if not bulk_send and context.probes.unsent >= count:
-            return _Plan(0, name, Reason.BATCH_UNFINISHED, role=role)
-        return _Plan(count, name, None, role=role, fast=True)
+            return _Plan(0, name, Reason.BATCH_UNFINISHED, role=role, probes=context.probes)
+        return _Plan(count, name, None, role=role, fast=True, probes=context.probes)
 
     batch_query = context.pool()
     has_current = _default_has_current(assignment)
@@ -181,9 +192,17 @@ def _plan(
 
 def offer(assignment_id: int, *, caller=None, batch_type: str | None = None, has_any: bool = False) -> Offer:
     """Return what a request would hand the texter now, assigning nothing."""
-    assignment, role = _load(assignment_id, lock=False)
+    now = timezone.now()
+    probes = None
+    if fastpath.on_postgresql():
+        found = fastpath.load_for_offer(assignment_id, has_any=has_any, now=now)
+        if found is None:
+            raise NotFound(f"Assignment {assignment_id} not found.")
+        assignment, role, probes = found
+    else:
+        assignment, role = _load(assignment_id, lock=False)
     _check_caller(assignment, caller, role)
-    plan = _plan(assignment, requested=None, batch_type=batch_type, has_any=has_any, now=timezone.now(), role=role)
+    plan = _plan(assignment, requested=None, batch_type=batch_type, has_any=has_any, now=now, role=role, probes=probes)
     return Offer(plan.count, plan.strategy, plan.reason)
 
 
@@ -210,14 +229,22 @@ def _claim(batch_query: QuerySet[Contact], assignment: Assignment, count: int, n
     return Contact.objects.filter(id__in=ids).update(assignment_id=assignment.id, updated_at=now)
 
 
-def _claim_and_record(assignment: Assignment, plan: _Plan, caller, now: dt.datetime) -> int:
-    """Claim the planned batch, count it on the assignment and record it in the history."""
+def _claim_and_record(assignment: Assignment, plan: _Plan, caller, now: dt.datetime) -> tuple[int, Probes | None]:
+    """Claim the planned batch, count it on the assignment and record it in the history.
+
+    Return how many contacts were assigned and, on the prepared-statement
+    path, the probes of the offer planned next.
+    """
     take_type = config.resolve("TAKE_CONVERSATIONS_BATCH_TYPE", campaign=assignment.campaign)
     kind = EventKind.TAKEN if plan.strategy == take_type else EventKind.BATCH
     actor = caller if caller is not None else assignment.texter
+    after: Probes | None = None
     if plan.fast:
-        assigned = fastpath.claim(assignment, plan.count, now=now, kind=kind, actor_id=actor.id,
-                                  strategy=plan.strategy)
+        assert plan.probes is not None
+        assigned, after = fastpath.claim(
+            assignment, plan.count, now=now, kind=kind, actor_id=actor.id, strategy=plan.strategy,
+            before=plan.probes, next_limit=_wanted(assignment.campaign, None),
+        )
     else:
         assert plan.batch_query is not None
         assigned = _claim(plan.batch_query, assignment, plan.count, now)
@@ -229,7 +256,7 @@ def _claim_and_record(assignment: Assignment, plan: _Plan, caller, now: dt.datet
             )
     if assigned:
         assignment.batch_count += 1
-    return assigned
+    return assigned, after
 
 
 def request_batch(
@@ -249,14 +276,17 @@ def request_batch(
         _check_caller(assignment, caller, role)
         plan = _plan(assignment, requested=requested, batch_type=batch_type, has_any=False, now=now, role=role)
         assigned = 0
+        # Nothing changed in this transaction unless a claim ran, so the
+        # plan's probes hold for the next offer too.
+        next_probes = plan.probes
         if plan.count > 0:
-            assigned = _claim_and_record(assignment, plan, caller, now)
+            assigned, next_probes = _claim_and_record(assignment, plan, caller, now)
 
         # The new offer is planned in the same transaction, with the row
         # still locked, so it sees this batch and no other request of this
         # texter can slip in between; it reuses the loaded assignment and role.
         after = _plan(assignment, requested=None, batch_type=batch_type, has_any=False, now=timezone.now(),
-                      role=role)
+                      role=role, probes=next_probes)
     log.info(
         "batch request assignment=%s campaign=%s strategy=%s requested=%s assigned=%s reason=%s",
         assignment.id, assignment.campaign_id, plan.strategy, requested, assigned,

@@ -56,11 +56,11 @@ class Probes:
     """What the default rules read from the contacts, read ahead in one statement."""
 
     replies_waiting: bool
-    # Unsent contacts held, counted up to the batch size.
+    # Unsent contacts held, counted up to at least the batch size.
     unsent: int
     # Every contact held; None when the assignment has no max_contacts.
     held: int | None
-    # The default pool, counted up to the limit asked for, and the
+    # The default pool, counted up to at least the limit asked for, and the
     # (timezone, id) of its first row.
     pool: int
     pool_start: tuple[str, int] | None = None
@@ -136,7 +136,8 @@ class BatchContext:
         """Count the default pool as ``count`` does."""
         if self.probes is not None:
             self.pool_read = True
-            return self.probes.pool
+            # Probes may count further, for the offer that follows a claim.
+            return min(self.probes.pool, 1 if self.has_any else self.limit)
         return self.count(self.pool())
 
     def campaign_is_closed(self) -> bool:
