@@ -175,7 +175,7 @@ def run_closed_loop(workload: str, make_texter: Callable[[int], Texter], concurr
         worker.start()
     result = RunResult(workload=workload, concurrency=concurrency, seconds=seconds, labels=dict(labels or {}))
     for _ in workers:
-        out = queue.get(timeout=seconds + warmup + 300)
+        out = queue.get(timeout=seconds + warmup + 900)
         result.latencies.extend(out["latencies"])
         result.contacts += out["contacts"]
         result.errors += out["errors"]

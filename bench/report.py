@@ -220,6 +220,13 @@ def write(path: Path, args: Any, command: str, results: list[dict[str, Any]], ex
         for row in errors:
             lines.append(f"- {row['workload']} {row['size']} {row['state']} {row['texters']} texters: "
                          f"{row['invariants']} {row['error_samples']}")
+    if extra.get("left_out"):
+        lines += ["", "Levels left out because the baseline's requests, each a scan of the whole campaign, would "
+                  f"take longer than {getattr(args, 'level_budget', 150):g} s per level (texters x its time per "
+                  "request alone / cores):", ""]
+        for row in extra["left_out"]:
+            lines.append(f"- {row['workload']}, {row['size']} {row['state']}, {row['texters']} texters: about "
+                         f"{row['estimated_s']} s ({row['alone_ms']} ms per request alone)")
     if extra.get("http"):
         lines += ["", f"HTTP workloads: {extra['http']}"]
     lines += ["", "## Join storm", ""]

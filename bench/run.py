@@ -30,6 +30,11 @@ QUICK_LEVELS = [1, 8, 64]
 # in the same state at the campaign nearest that size.
 SQLITE_CONTACTS = 100_000
 SQLITE_LEVEL = 16
+# A baseline whose requests scan the whole campaign needs, at L texters on
+# this machine's cores, about L x (its time per request alone) / cores per
+# round. Levels whose estimate passes the budget are left out and listed.
+BASELINES_THAT_SCAN = ("Spoke pattern", "Spoke pattern, cached", "Spoke availability count")
+CORES = os.cpu_count() or 1
 
 
 def _setup_django(database_url: str) -> None:
@@ -79,6 +84,17 @@ class Bench:
             "violations", "invariants_hold")}), flush=True)
         return summary
 
+    def _over_budget(self, workload: str, alone: dict[str, Any], level: int, labels: dict[str, Any]) -> bool:
+        """Return whether a level of a scanning baseline would outlast the budget; list it when it would."""
+        estimate = level * alone["mean_ms"] / 1000 / CORES
+        if estimate <= self.args.level_budget:
+            return False
+        self.extra.setdefault("left_out", []).append({
+            **labels, "workload": workload, "texters": level, "estimated_s": round(estimate),
+            "alone_ms": alone["mean_ms"]})
+        log.info("level left out workload=%s texters=%s estimate_s=%.0f", workload, level, estimate)
+        return True
+
     def workloads(self, campaign: Any) -> dict[str, Any]:
         from bench import workloads as w
 
@@ -110,8 +126,14 @@ class Bench:
                 self.extra["timings"][f"assign 90% of {campaign.label}"] = assign_share(self.dsn, campaign, 0.9)
             labels = {"size": campaign.label, "contacts": campaign.size, "state": state}
             for workload, make_texter in self.workloads(campaign).items():
+                alone: dict[str, Any] | None = None
                 for level in self.args.levels:
-                    self.measure(workload, make_texter, level, labels)
+                    if workload in BASELINES_THAT_SCAN and alone is not None and self._over_budget(
+                            workload, alone, level, labels):
+                        continue
+                    summary = self.measure(workload, make_texter, level, labels)
+                    if level == 1:
+                        alone = summary
             if compare_with_sqlite and state == "fresh" and "sqlite" not in self.skip:
                 make_texter = self.workloads(campaign)["W1 in-process"]
                 self.extra["postgres_for_sqlite"] = self.measure(
@@ -147,6 +169,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--warmup", type=float, default=0.3, help="unmeasured seconds before each level")
     parser.add_argument("--sizes", help="comma-separated label=contacts, e.g. 10k=10000,1M=1000000")
     parser.add_argument("--levels", help="comma-separated texter counts (quick: 1,8,64; full: 1,8,32,64)")
+    parser.add_argument("--level-budget", type=float, default=150.0,
+                        help="seconds a level of a baseline that scans the campaign may be expected to take")
     parser.add_argument("--other", type=int, help="contacts of other campaigns in the same table")
     parser.add_argument("--output", default=str(REPO / "docs" / "BENCHMARKS.md"), help="Markdown report path")
     parser.add_argument("--skip", default="", help="comma-separated parts to skip: http,join,import,sqlite")
