@@ -175,7 +175,8 @@ def write(path: Path, args: Any, command: str, results: list[dict[str, Any]], ex
     plot = path.with_name("benchmark-p99.svg")
     _plot(plot, results, top)
     lines = ["# Benchmarks", "",
-             f"Written by `{command}` (`python -m bench.run`); every number below comes from that one run.", "",
+             f"Written by `{command}`" + ("" if command.startswith("python") else " (`python -m bench.run`)")
+             + "; every number below comes from that one run.", "",
              "## Machine", "", *_machine(), "",
              "## How it measures", "",
              f"- Campaign sizes: {', '.join(f'{label} ({count:,} contacts)' for label, count in args.sizes.items())}, "

@@ -35,6 +35,7 @@ SQLITE_LEVEL = 16
 # round. Levels whose estimate passes the budget are left out and listed.
 BASELINES_THAT_SCAN = ("Spoke pattern", "Spoke pattern, cached", "Spoke availability count")
 CORES = os.cpu_count() or 1
+LEVEL_BUDGET = 150.0
 
 
 def _setup_django(database_url: str) -> None:
@@ -169,7 +170,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--warmup", type=float, default=0.3, help="unmeasured seconds before each level")
     parser.add_argument("--sizes", help="comma-separated label=contacts, e.g. 10k=10000,1M=1000000")
     parser.add_argument("--levels", help="comma-separated texter counts (quick: 1,8,64; full: 1,8,32,64)")
-    parser.add_argument("--level-budget", type=float, default=150.0,
+    parser.add_argument("--level-budget", type=float, default=LEVEL_BUDGET,
                         help="seconds a level of a baseline that scans the campaign may be expected to take")
     parser.add_argument("--other", type=int, help="contacts of other campaigns in the same table")
     parser.add_argument("--output", default=str(REPO / "docs" / "BENCHMARKS.md"), help="Markdown report path")
@@ -192,6 +193,11 @@ def main(argv: list[str] | None = None) -> int:
 
     saved = REPO / "bench" / "out" / "results.json"
     command = "make bench-full" if args.full else "make bench"
+    # Options beyond --full change what the report measured, so it names them.
+    changed = [f"--seconds {args.seconds:g}" if args.seconds != (20.0 if args.full else 1.5) else "",
+               f"--level-budget {args.level_budget:g}" if args.level_budget != LEVEL_BUDGET else ""]
+    if any(changed):
+        command = f"python -m bench.run {'--full ' if args.full else ''}{' '.join(filter(None, changed))}"
     if args.report_only:
         previous = json.loads(saved.read_text())
         report.write(Path(args.output), args, command, previous["results"], previous["extra"])
