@@ -53,7 +53,7 @@ class Reason(str, enum.Enum):
 
 @dataclass(frozen=True)
 class Probes:
-    """What the default rules read from the contacts, read ahead in one statement."""
+    """Numbers the default rules read from the contacts, read ahead in one statement."""
 
     replies_waiting: bool
     # Unsent contacts held, counted up to at least the batch size.
