@@ -149,18 +149,22 @@ class WriterLock:
         # gets it back only on success. The next acquire opens a new file.
         gate_file = self._gate_file if self._gate_file is not None else _open_sidecar(self.gate_path)
         self._gate_file = None
-        if not _lock_before(gate_file, deadline):
-            raise WriterLockTimeout(f"timed out after {timeout} s waiting for the writer lock gate {self.gate_path}")
+        _lock_or_time_out(gate_file, deadline, timeout, f"the writer lock gate {self.gate_path}")
         self._gate_file = gate_file
 
         try:
             lock_file = self._lock_file if self._lock_file is not None else _open_sidecar(self.path)
             self._lock_file = None
-            if not _lock_before(lock_file, deadline):
-                raise WriterLockTimeout(f"timed out after {timeout} s waiting for the writer lock {self.path}")
+            _lock_or_time_out(lock_file, deadline, timeout, f"the writer lock {self.path}")
             self._lock_file = lock_file
         finally:
             fcntl.flock(gate_file, fcntl.LOCK_UN)
+
+
+def _lock_or_time_out(file: io.FileIO, deadline: float, timeout: float, name: str) -> None:
+    """Lock ``file`` before ``deadline`` or raise WriterLockTimeout naming ``name``."""
+    if not _lock_before(file, deadline):
+        raise WriterLockTimeout(f"timed out after {timeout} s waiting for {name}")
 
 
 def _open_sidecar(path: str) -> io.FileIO:
